@@ -1,0 +1,83 @@
+/*
+Copyright 2026 The kubescim Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+// Condition types. Every kind carries Ready, the summary a user or `kubectl wait` looks at.
+const (
+	// ReadyCondition summarises the object: True when everything it asks for is in effect.
+	ReadyCondition = "Ready"
+	// SubjectValidCondition (ScimUser) is False when the user's subject name is refused, for
+	// example because it would impersonate a system identity.
+	SubjectValidCondition = "SubjectValid"
+	// ServiceAccountReadyCondition (ScimUser) reports the per-user ServiceAccount, when enabled.
+	ServiceAccountReadyCondition = "ServiceAccountReady"
+	// MembersResolvedCondition (ScimGroup) is False when nested membership has a cycle or
+	// references groups that do not exist.
+	MembersResolvedCondition = "MembersResolved"
+	// RoleBindableCondition (ScimGroupBinding) is False when kubescim is not allowed to bind the
+	// requested role.
+	RoleBindableCondition = "RoleBindable"
+	// GroupFoundCondition (ScimGroupBinding) is False while no ScimGroup has the named displayName.
+	GroupFoundCondition = "GroupFound"
+)
+
+// Condition reasons.
+const (
+	// ReconciledReason: the object's desired state is in effect.
+	ReconciledReason = "Reconciled"
+	// InactiveReason: the user is deactivated; it is granted nothing.
+	InactiveReason = "Inactive"
+	// ReservedSubjectNameReason: the subject name is empty or one the API server treats
+	// specially (system:*), so it is never written into a binding.
+	ReservedSubjectNameReason = "ReservedSubjectName"
+	// SubjectNameMissingReason: the attribute chosen for subject names (email, externalId) is
+	// empty for this user.
+	SubjectNameMissingReason = "SubjectNameMissing"
+	// ServiceAccountDisabledReason: per-user ServiceAccounts are turned off.
+	ServiceAccountDisabledReason = "Disabled"
+	// CycleDetectedReason: nested group membership loops back on itself.
+	CycleDetectedReason = "CycleDetected"
+	// RoleNotAllowedReason: the role is not in kubescim's list of bindable roles.
+	RoleNotAllowedReason = "RoleNotAllowed"
+	// GroupNotFoundReason: no ScimGroup has the binding's group displayName.
+	GroupNotFoundReason = "GroupNotFound"
+	// ApplyFailedReason: writing a managed object failed; the message says why.
+	ApplyFailedReason = "ApplyFailed"
+	// ProgressingReason: work is under way.
+	ProgressingReason = "Progressing"
+)
+
+// Labels and annotations kubescim puts on what it manages.
+const (
+	// ManagedByLabel marks every object kubescim writes; its value is ManagedByValue.
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	// ManagedByValue is the value of ManagedByLabel.
+	ManagedByValue = "kubescim"
+	// BindingLabel names the ScimGroupBinding a RoleBinding or ClusterRoleBinding belongs to.
+	BindingLabel = "scim.kubescim.io/binding"
+	// UserLabel names the ScimUser a ServiceAccount belongs to.
+	UserLabel = "scim.kubescim.io/user"
+	// UserIDAnnotation holds the SCIM id (metadata.uid) of the ScimUser a ServiceAccount
+	// belongs to.
+	UserIDAnnotation = "scim.kubescim.io/user-id"
+	// UserNameAnnotation holds the userName of the ScimUser a ServiceAccount belongs to.
+	UserNameAnnotation = "scim.kubescim.io/user-name"
+	// GroupFinalizer lets the group controller remove a deleted group from its members'
+	// memberOf lists before the group goes away, so a later group of the same name does not
+	// inherit old members.
+	GroupFinalizer = "scim.kubescim.io/members"
+)

@@ -1,0 +1,89 @@
+/*
+Copyright 2026 The kubescim Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	"context"
+	"strings"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Field indexes on the manager's cache, shared by the SCIM server (lookups by SCIM attributes)
+// and the controllers (fan-out from a user or group to the bindings that concern it). They are
+// registered once, by SetupIndexes.
+const (
+	// IndexUID indexes ScimUsers and ScimGroups by metadata.uid, which is their SCIM id.
+	IndexUID = "scim.id"
+	// IndexUserName indexes ScimUsers by lower-cased userName.
+	IndexUserName = "scim.userName"
+	// IndexExternalID indexes ScimUsers and ScimGroups by externalId (case-exact).
+	IndexExternalID = "scim.externalId"
+	// IndexDisplayName indexes ScimGroups by lower-cased displayName.
+	IndexDisplayName = "scim.displayName"
+	// IndexMemberOf indexes ScimUsers and ScimGroups by each group name in spec.memberOf, so the
+	// members of a group are one index lookup.
+	IndexMemberOf = "scim.memberOf"
+	// IndexBindingGroup indexes ScimGroupBindings by lower-cased spec.group.
+	IndexBindingGroup = "scim.bindingGroup"
+)
+
+// FoldKey is how case-insensitive keys (userName, group displayName) are stored in indexes.
+func FoldKey(s string) string { return strings.ToLower(s) }
+
+// SetupIndexes registers every kubescim field index on the indexer (the manager's field
+// indexer).
+func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
+	indexes := []struct {
+		obj   client.Object
+		field string
+		fn    client.IndexerFunc
+	}{
+		{&ScimUser{}, IndexUID, func(o client.Object) []string { return []string{string(o.GetUID())} }},
+		{&ScimUser{}, IndexUserName, func(o client.Object) []string {
+			return []string{FoldKey(o.(*ScimUser).Spec.UserName)}
+		}},
+		{&ScimUser{}, IndexExternalID, func(o client.Object) []string {
+			return nonEmpty(o.(*ScimUser).Spec.ExternalID)
+		}},
+		{&ScimUser{}, IndexMemberOf, func(o client.Object) []string { return o.(*ScimUser).Spec.MemberOf }},
+		{&ScimGroup{}, IndexUID, func(o client.Object) []string { return []string{string(o.GetUID())} }},
+		{&ScimGroup{}, IndexDisplayName, func(o client.Object) []string {
+			return []string{FoldKey(o.(*ScimGroup).Spec.DisplayName)}
+		}},
+		{&ScimGroup{}, IndexExternalID, func(o client.Object) []string {
+			return nonEmpty(o.(*ScimGroup).Spec.ExternalID)
+		}},
+		{&ScimGroup{}, IndexMemberOf, func(o client.Object) []string { return o.(*ScimGroup).Spec.MemberOf }},
+		{&ScimGroupBinding{}, IndexBindingGroup, func(o client.Object) []string {
+			return []string{FoldKey(o.(*ScimGroupBinding).Spec.Group)}
+		}},
+	}
+	for _, ix := range indexes {
+		if err := indexer.IndexField(ctx, ix.obj, ix.field, ix.fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
