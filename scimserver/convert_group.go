@@ -1,0 +1,96 @@
+package scimserver
+
+import (
+	"context"
+	"sort"
+
+	"github.com/kubescim/kubescim/api/v1alpha1"
+	"github.com/kubescim/kubescim/scimserver/schema"
+)
+
+// groupSpecFromMap converts a normalised SCIM Group map into a ScimGroupSpec. members is handled
+// separately (membership lives on the members); memberOf is carried over by the caller.
+func groupSpecFromMap(in map[string]any, memberOf []string) (v1alpha1.ScimGroupSpec, error) {
+	m := make(map[string]any, len(in))
+	for k, v := range in {
+		m[k] = v
+	}
+	for _, k := range []string{"id", "meta", "schemas", "members", "memberOf", "extensions"} {
+		delete(m, k)
+	}
+	ext, err := extensionsFromMap(m, "")
+	if err != nil {
+		return v1alpha1.ScimGroupSpec{}, err
+	}
+	var spec v1alpha1.ScimGroupSpec
+	if err := fromMap(m, &spec); err != nil {
+		return spec, err
+	}
+	spec.Extensions = ext
+	spec.MemberOf = memberOf
+	return spec, nil
+}
+
+// groupResource renders the full SCIM representation of g (before projection). members is read
+// from the memberOf index, and only when withMembers is set: a group may have 100,000 members.
+func (s *Server) groupResource(ctx context.Context, g *v1alpha1.ScimGroup, base string, withMembers bool) (map[string]any, error) {
+	id := string(g.UID)
+	m := map[string]any{
+		"id":          id,
+		"displayName": g.Spec.DisplayName,
+	}
+	if g.Spec.ExternalID != "" {
+		m["externalId"] = g.Spec.ExternalID
+	}
+	extensionsToMap(g.Spec.Extensions, m)
+	schemas := []any{schema.GroupURN}
+	urns := make([]string, 0, len(g.Spec.Extensions))
+	for urn := range g.Spec.Extensions {
+		urns = append(urns, urn)
+	}
+	sort.Strings(urns)
+	for _, urn := range urns {
+		schemas = append(schemas, urn)
+	}
+	m["schemas"] = schemas
+	m["meta"] = metaFor(g, "Group", base+"/Groups/"+id)
+	if withMembers {
+		members, err := s.groupMembers(ctx, g, base)
+		if err != nil {
+			return nil, err
+		}
+		if len(members) > 0 {
+			m["members"] = members
+		}
+	}
+	return m, nil
+}
+
+// groupMembers lists the direct members of g (users and groups whose memberOf names it).
+func (s *Server) groupMembers(ctx context.Context, g *v1alpha1.ScimGroup, base string) ([]any, error) {
+	users, err := s.listUsers(ctx, v1alpha1.IndexMemberOf, g.Name)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.listGroups(ctx, v1alpha1.IndexMemberOf, g.Name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, 0, len(users)+len(groups))
+	for _, u := range users {
+		id := string(u.UID)
+		out = append(out, map[string]any{
+			"value": id, "display": u.Spec.UserName, "type": "User", "$ref": base + "/Users/" + id,
+		})
+	}
+	for _, sub := range groups {
+		id := string(sub.UID)
+		out = append(out, map[string]any{
+			"value": id, "display": sub.Spec.DisplayName, "type": "Group", "$ref": base + "/Groups/" + id,
+		})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].(map[string]any)["value"].(string) < out[j].(map[string]any)["value"].(string)
+	})
+	return out, nil
+}

@@ -1,0 +1,143 @@
+package scimserver
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/kubescim/kubescim/scimserver/schema"
+)
+
+// defaultRetryAfter is what 429 and 503 answers tell the IdP to wait when nothing better is known.
+const defaultRetryAfter = 5 * time.Second
+
+// retryableError is a SCIM error that carries a Retry-After hint (429, 503).
+type retryableError struct {
+	scim  *schema.Error
+	after time.Duration
+}
+
+func (e *retryableError) Error() string { return e.scim.Error() }
+func (e *retryableError) Unwrap() error { return e.scim }
+
+func unavailable(detail string, after time.Duration) error {
+	if after <= 0 {
+		after = defaultRetryAfter
+	}
+	return &retryableError{scim: schema.Errorf(http.StatusServiceUnavailable, "", "%s", detail), after: after}
+}
+
+func notFound(resource, id string) error {
+	return schema.Errorf(http.StatusNotFound, "", "%s %q not found", resource, id)
+}
+
+func invalidValue(format string, args ...any) error {
+	return schema.Errorf(http.StatusBadRequest, "invalidValue", format, args...)
+}
+
+func invalidSyntax(format string, args ...any) error {
+	return schema.Errorf(http.StatusBadRequest, "invalidSyntax", format, args...)
+}
+
+func uniqueness(format string, args ...any) error {
+	return schema.Errorf(http.StatusConflict, "uniqueness", format, args...)
+}
+
+func preconditionFailed() error {
+	return schema.Errorf(http.StatusPreconditionFailed, "", "the resource version does not match If-Match")
+}
+
+// fromAPIError maps an error from the Kubernetes API (or the cache) to a SCIM error. It is the one
+// place where API server failures become SCIM status codes; anything it does not know becomes a
+// 500 with a generic detail, and the cause is logged.
+func fromAPIError(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *schema.Error
+	var re *retryableError
+	if errors.As(err, &re) || errors.As(err, &se) {
+		return err
+	}
+	log := ctrl.LoggerFrom(ctx)
+	switch {
+	case apierrors.IsAlreadyExists(err):
+		return uniqueness("a resource with this name already exists")
+	case apierrors.IsConflict(err):
+		return schema.Errorf(http.StatusConflict, "", "the resource was modified concurrently; retry")
+	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err):
+		return invalidValue("%s", apiMessage(err))
+	case apierrors.IsNotFound(err), apierrors.IsGone(err):
+		return schema.Errorf(http.StatusNotFound, "", "resource not found")
+	case apierrors.IsRequestEntityTooLargeError(err):
+		return schema.Errorf(http.StatusRequestEntityTooLarge, "tooLarge", "the resource is too large")
+	case apierrors.IsTooManyRequests(err), apierrors.IsServerTimeout(err), apierrors.IsTimeout(err),
+		apierrors.IsServiceUnavailable(err), apierrors.IsInternalError(err),
+		errors.Is(err, context.DeadlineExceeded), isConnectionError(err):
+		log.Error(err, "Kubernetes API unavailable")
+		after := defaultRetryAfter
+		if secs, ok := apierrors.SuggestsClientDelay(err); ok && secs > 0 {
+			after = time.Duration(secs) * time.Second
+		}
+		return unavailable("the backing store is temporarily unavailable; retry later", after)
+	case apierrors.IsForbidden(err), apierrors.IsUnauthorized(err):
+		log.Error(err, "Kubernetes API refused the SCIM server's request; check its RBAC")
+		return schema.Errorf(http.StatusInternalServerError, "", "internal error")
+	default:
+		log.Error(err, "Unexpected error")
+		return schema.Errorf(http.StatusInternalServerError, "", "internal error")
+	}
+}
+
+func apiMessage(err error) string {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		return status.Status().Message
+	}
+	return err.Error()
+}
+
+func isConnectionError(err error) bool {
+	var netErr net.Error
+	var opErr *net.OpError
+	return errors.As(err, &opErr) || (errors.As(err, &netErr) && netErr.Timeout())
+}
+
+// errorDocument renders a SCIM Error response (RFC 7644 §3.12).
+func errorDocument(e *schema.Error) map[string]any {
+	doc := map[string]any{
+		"schemas": []string{schema.ErrorURN},
+		"status":  strconv.Itoa(e.Status),
+	}
+	if e.ScimType != "" {
+		doc["scimType"] = e.ScimType
+	}
+	if e.Detail != "" {
+		doc["detail"] = e.Detail
+	}
+	return doc
+}
+
+// writeError sends err as a SCIM Error document. Errors that are not SCIM errors are mapped with
+// fromAPIError first.
+func writeError(ctx context.Context, w http.ResponseWriter, err error) {
+	err = fromAPIError(ctx, err)
+	var re *retryableError
+	if errors.As(err, &re) {
+		w.Header().Set("Retry-After", strconv.Itoa(int((re.after+time.Second-1)/time.Second)))
+	}
+	var se *schema.Error
+	if !errors.As(err, &se) {
+		se = schema.Errorf(http.StatusInternalServerError, "", "internal error")
+	}
+	if se.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kubescim"`)
+	}
+	writeJSON(w, se.Status, errorDocument(se))
+}

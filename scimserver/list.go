@@ -1,0 +1,226 @@
+package scimserver
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kubescim/kubescim/scimserver/filter"
+	"github.com/kubescim/kubescim/scimserver/schema"
+)
+
+// collection is what listing needs from a resource type: index-backed candidates for a filter
+// and the rendering of one object.
+type collection struct {
+	rt       *schema.ResourceType
+	computed string // the attribute that costs index reads: "groups" or "members"
+	// candidates returns the objects a filter may match: an index lookup when the filter has an
+	// indexable equality, else every object.
+	candidates func(ctx context.Context, f *filter.Filter) ([]client.Object, error)
+	render     func(ctx context.Context, obj client.Object, base string, withComputed bool) (map[string]any, error)
+}
+
+// listItem is one matching resource.
+type listItem struct {
+	obj client.Object
+	rt  *schema.ResourceType
+	res map[string]any // rendered; nil until needed
+	c   *collection
+}
+
+// search runs a query over one or more collections (several for the root /.search) and writes a
+// ListResponse.
+func (s *Server) search(w http.ResponseWriter, r *http.Request, q query, cols ...*collection) error {
+	ctx := r.Context()
+	base := s.baseURL(r)
+	if len(q.filter) > s.opts.MaxFilterLength {
+		return schema.Errorf(http.StatusBadRequest, "invalidFilter", "the filter is longer than %d characters", s.opts.MaxFilterLength)
+	}
+	var (
+		items    []*listItem
+		firstErr error
+		parsed   int
+	)
+	for _, c := range cols {
+		var f *filter.Filter
+		if strings.TrimSpace(q.filter) != "" {
+			var err error
+			if f, err = filter.Parse(c.rt, q.filter); err != nil {
+				// On the root endpoint a filter may only make sense for one resource type.
+				firstErr = errors.Join(firstErr, err)
+				if len(cols) > 1 {
+					continue
+				}
+				return err
+			}
+		}
+		parsed++
+		objs, err := c.candidates(ctx, f)
+		if err != nil {
+			return err
+		}
+		withComputed := q.wants(c.rt, c.computed)
+		for _, obj := range objs {
+			it := &listItem{obj: obj, rt: c.rt, c: c}
+			if f != nil || q.sortBy != "" {
+				if it.res, err = c.render(ctx, obj, base, withComputed); err != nil {
+					return err
+				}
+				if f != nil && !f.Match(it.res) {
+					continue
+				}
+			}
+			items = append(items, it)
+		}
+	}
+	if parsed == 0 && firstErr != nil {
+		var se *schema.Error
+		if errors.As(firstErr, &se) {
+			return se
+		}
+		return firstErr
+	}
+	if err := sortItems(items, q); err != nil {
+		return err
+	}
+
+	start := max(q.startIndex, 1)
+	count := q.count
+	if count < 0 || count > s.opts.MaxResults {
+		count = s.opts.MaxResults
+	}
+	page := []*listItem{}
+	if start-1 < len(items) {
+		page = items[start-1 : min(len(items), start-1+count)]
+	}
+	resources := make([]any, 0, len(page))
+	for _, it := range page {
+		if it.res == nil {
+			var err error
+			if it.res, err = it.c.render(ctx, it.obj, base, q.wants(it.rt, it.c.computed)); err != nil {
+				return err
+			}
+		}
+		projected, err := schema.Project(it.rt, it.res, q.attributes, q.excluded)
+		if err != nil {
+			return err
+		}
+		resources = append(resources, projected)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"schemas":      []string{schema.ListResponseURN},
+		"totalResults": len(items),
+		"startIndex":   start,
+		"itemsPerPage": len(resources),
+		"Resources":    resources,
+	})
+	return nil
+}
+
+// sortItems orders by sortBy (RFC 7644 §3.4.2.3), else by creation time and name, so pages are
+// stable between requests.
+func sortItems(items []*listItem, q query) error {
+	if q.sortBy == "" {
+		sort.SliceStable(items, func(i, j int) bool {
+			a, b := items[i].obj, items[j].obj
+			ta, tb := a.GetCreationTimestamp(), b.GetCreationTimestamp()
+			if !ta.Equal(&tb) {
+				return ta.Before(&tb)
+			}
+			return a.GetName() < b.GetName()
+		})
+		return nil
+	}
+	descending := strings.EqualFold(q.sortOrder, "descending")
+	if q.sortOrder != "" && !descending && !strings.EqualFold(q.sortOrder, "ascending") {
+		return invalidValue("sortOrder must be ascending or descending")
+	}
+	keys := make([]sortKey, len(items))
+	resolved := false
+	for i, it := range items {
+		p, err := it.rt.Resolve(q.sortBy)
+		if err != nil {
+			continue
+		}
+		resolved = true
+		keys[i] = sortKeyOf(schema.Get(it.res, p), p)
+	}
+	if !resolved && len(items) > 0 {
+		return invalidValue("sortBy names an unknown attribute")
+	}
+	idx := make([]int, len(items))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool {
+		return keys[idx[i]].less(keys[idx[j]], descending)
+	})
+	sorted := make([]*listItem, len(items))
+	for i, k := range idx {
+		sorted[i] = items[k]
+	}
+	copy(items, sorted)
+	return nil
+}
+
+type sortKey struct {
+	present bool
+	num     *float64
+	str     string
+}
+
+func sortKeyOf(v any, p schema.Path) sortKey {
+	if list, ok := v.([]any); ok {
+		if len(list) == 0 {
+			return sortKey{}
+		}
+		v = list[0]
+	}
+	caseExact := p.Attr.CaseExact
+	if p.Sub != nil {
+		caseExact = p.Sub.CaseExact
+	}
+	switch t := v.(type) {
+	case nil:
+		return sortKey{}
+	case string:
+		if !caseExact {
+			t = strings.ToLower(t)
+		}
+		return sortKey{present: true, str: t}
+	case bool:
+		if t {
+			return sortKey{present: true, str: "true"}
+		}
+		return sortKey{present: true, str: "false"}
+	default:
+		if f, ok := schema.ToFloat(t); ok {
+			return sortKey{present: true, num: &f}
+		}
+	}
+	return sortKey{}
+}
+
+// less orders present values before absent ones in both directions.
+func (a sortKey) less(b sortKey, descending bool) bool {
+	if a.present != b.present {
+		return a.present
+	}
+	if !a.present {
+		return false
+	}
+	var lt, gt bool
+	if a.num != nil && b.num != nil {
+		lt, gt = *a.num < *b.num, *a.num > *b.num
+	} else {
+		lt, gt = a.str < b.str, a.str > b.str
+	}
+	if descending {
+		return gt
+	}
+	return lt
+}

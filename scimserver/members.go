@@ -1,0 +1,258 @@
+package scimserver
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kubescim/kubescim/api/v1alpha1"
+	"github.com/kubescim/kubescim/scimserver/patch"
+)
+
+// memberWorkers bounds the parallel member writes of one request.
+const memberWorkers = 16
+
+// memberByID finds the user or group whose SCIM id is id, in the cache.
+func (s *Server) memberByID(ctx context.Context, id string) (client.Object, error) {
+	users, err := s.listUsers(ctx, v1alpha1.IndexUID, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(users) > 0 {
+		return users[0], nil
+	}
+	groups, err := s.listGroups(ctx, v1alpha1.IndexUID, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(groups) > 0 {
+		return groups[0], nil
+	}
+	return nil, nil
+}
+
+// resolveMembers looks up every member id the operations name. Ids to add must exist (400
+// invalidValue naming the unknown ones, before anything is written: no dangling reference is
+// stored); ids to remove that do not exist are already not members, and are skipped.
+func (s *Server) resolveMembers(ctx context.Context, group *v1alpha1.ScimGroup, ops []patch.MemberOp) (map[string]client.Object, error) {
+	found := map[string]client.Object{}
+	var unknown []string
+	for _, op := range ops {
+		for _, id := range op.IDs {
+			if _, done := found[id]; done {
+				continue
+			}
+			if id == string(group.UID) {
+				return nil, invalidValue("a group cannot be a member of itself")
+			}
+			obj, err := s.memberByID(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			if obj != nil {
+				found[id] = obj
+				continue
+			}
+			if op.Kind == patch.AddMembers || op.Kind == patch.ReplaceMembers {
+				unknown = append(unknown, id)
+			}
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		shown := unknown
+		if len(shown) > 10 {
+			shown = shown[:10]
+		}
+		return nil, invalidValue("%d member value(s) name no User or Group: %s", len(unknown), strings.Join(shown, ", "))
+	}
+	return found, nil
+}
+
+// currentMembers returns the direct members of the group named name, by SCIM id.
+func (s *Server) currentMembers(ctx context.Context, name string) (map[string]client.Object, error) {
+	users, err := s.listUsers(ctx, v1alpha1.IndexMemberOf, name)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.listGroups(ctx, v1alpha1.IndexMemberOf, name)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]client.Object, len(users)+len(groups))
+	for _, u := range users {
+		out[string(u.UID)] = u
+	}
+	for _, g := range groups {
+		out[string(g.UID)] = g
+	}
+	return out, nil
+}
+
+// applyMemberOps writes the membership changes of ops, in order, onto the members' memberOf.
+// Only ReplaceMembers and RemoveAllMembers read the current member list (from the index); adds
+// and removes touch only the members they name. It returns how many members changed. Writes
+// are independent per member, so a failure part-way leaves the earlier ones applied (the IdP
+// retries the request, and each write is idempotent).
+func (s *Server) applyMemberOps(ctx context.Context, group *v1alpha1.ScimGroup, ops []patch.MemberOp, resolved map[string]client.Object) (int, error) {
+	desired := map[string]bool{}
+	objs := map[string]client.Object{}
+	for _, op := range ops {
+		switch op.Kind {
+		case patch.ReplaceMembers, patch.RemoveAllMembers:
+			current, err := s.currentMembers(ctx, group.Name)
+			if err != nil {
+				return 0, err
+			}
+			for id, obj := range current {
+				desired[id], objs[id] = false, obj
+			}
+			if op.Kind == patch.RemoveAllMembers {
+				continue
+			}
+			fallthrough
+		case patch.AddMembers:
+			for _, id := range op.IDs {
+				desired[id], objs[id] = true, resolved[id]
+			}
+		case patch.RemoveMembers:
+			for _, id := range op.IDs {
+				if obj, ok := resolved[id]; ok {
+					desired[id], objs[id] = false, obj
+				}
+			}
+		}
+	}
+	type job struct {
+		obj  client.Object
+		want bool
+	}
+	var jobs []job
+	for id, want := range desired {
+		obj := objs[id]
+		if slices.Contains(memberOfOf(obj), group.Name) != want {
+			jobs = append(jobs, job{obj, want})
+		}
+	}
+	if len(jobs) == 0 {
+		return 0, nil
+	}
+	ch := make(chan job)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	for range min(memberWorkers, len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range ch {
+				if err := s.setMembership(ctx, j.obj, group.Name, j.want); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, j := range jobs {
+		ch <- j
+	}
+	close(ch)
+	wg.Wait()
+	return len(jobs), firstErr
+}
+
+func memberOfOf(obj client.Object) []string {
+	switch o := obj.(type) {
+	case *v1alpha1.ScimUser:
+		return o.Spec.MemberOf
+	case *v1alpha1.ScimGroup:
+		return o.Spec.MemberOf
+	}
+	return nil
+}
+
+func setMemberOf(obj client.Object, memberOf []string) {
+	switch o := obj.(type) {
+	case *v1alpha1.ScimUser:
+		o.Spec.MemberOf = memberOf
+	case *v1alpha1.ScimGroup:
+		o.Spec.MemberOf = memberOf
+	}
+}
+
+// setMembership adds or removes groupName in obj's memberOf with an optimistic-lock merge patch,
+// re-reading and retrying on conflict, so concurrent membership changes never lose an update.
+func (s *Server) setMembership(ctx context.Context, obj client.Object, groupName string, want bool) error {
+	current := obj
+	for attempt := 0; ; attempt++ {
+		memberOf := memberOfOf(current)
+		if slices.Contains(memberOf, groupName) == want {
+			return nil
+		}
+		next := current.DeepCopyObject().(client.Object)
+		if want {
+			setMemberOf(next, append(slices.Clone(memberOf), groupName))
+		} else {
+			setMemberOf(next, slices.DeleteFunc(slices.Clone(memberOf), func(n string) bool { return n == groupName }))
+		}
+		stamp(ctx, next)
+		pctx, cancel := context.WithTimeout(ctx, apiTimeout)
+		err := s.writer.Patch(pctx, next, client.MergeFromWithOptions(current, client.MergeFromWithOptimisticLock{}))
+		cancel()
+		if err == nil {
+			s.awaitCache(ctx, next)
+			return nil
+		}
+		if apierrors.IsNotFound(err) && !want {
+			return nil
+		}
+		if !apierrors.IsConflict(err) {
+			return err
+		}
+		if attempt+1 >= maxConflictRetries {
+			return fmt.Errorf("updating memberOf of %s after %d conflicts: %w", obj.GetName(), attempt+1, err)
+		}
+		fresh := obj.DeepCopyObject().(client.Object)
+		gctx, cancel := context.WithTimeout(ctx, apiTimeout)
+		err = s.apiReader.Get(gctx, client.ObjectKeyFromObject(obj), fresh)
+		cancel()
+		if apierrors.IsNotFound(err) && !want {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if fresh.GetUID() != obj.GetUID() || !live(fresh) {
+			if !want {
+				return nil
+			}
+			return invalidValue("member %s was deleted", obj.GetUID())
+		}
+		current = fresh
+	}
+}
+
+// touchGroup stamps the group after a membership change, so its version (the ETag) and
+// lastModified change with its member list, and the audit trail names the token.
+func (s *Server) touchGroup(ctx context.Context, g *v1alpha1.ScimGroup) (*v1alpha1.ScimGroup, error) {
+	next := g.DeepCopy()
+	stamp(ctx, next)
+	pctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	if err := s.writer.Patch(pctx, next, client.MergeFrom(g)); err != nil {
+		return nil, err
+	}
+	s.awaitCache(ctx, next)
+	return next, nil
+}

@@ -1,0 +1,108 @@
+package scimserver
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/kubescim/kubescim/scimserver/schema"
+)
+
+// route dispatches a request below BasePath. Resource path segments are matched
+// case-insensitively and a trailing slash is ignored, as Microsoft's test tooling sends
+// "/users" and "/Users/".
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	rest, ok := cutBasePath(r.URL.Path)
+	if !ok {
+		writeError(ctx, w, schema.Errorf(http.StatusNotFound, "", "no SCIM endpoint at %s", r.URL.Path))
+		return
+	}
+	segs := strings.Split(strings.Trim(rest, "/"), "/")
+	if len(segs) == 1 && segs[0] == "" {
+		segs = nil
+	}
+	var (
+		allowed string
+		handler func(http.ResponseWriter, *http.Request) error
+	)
+	switch {
+	case len(segs) == 0:
+	case len(segs) == 1 && segs[0] == ".search":
+		allowed, handler = "POST", s.handleRootSearch
+	case strings.EqualFold(segs[0], "Users") || strings.EqualFold(segs[0], "Groups"):
+		kind := s.users
+		if strings.EqualFold(segs[0], "Groups") {
+			kind = s.groups
+		}
+		switch {
+		case len(segs) == 1:
+			allowed = "GET, POST"
+			handler = map[string]func(http.ResponseWriter, *http.Request) error{
+				http.MethodGet:  kind().list,
+				http.MethodPost: kind().create,
+			}[r.Method]
+		case len(segs) == 2 && segs[1] == ".search":
+			allowed = "POST"
+			if r.Method == http.MethodPost {
+				handler = kind().search
+			}
+		case len(segs) == 2:
+			id := segs[1]
+			allowed = "GET, PUT, PATCH, DELETE"
+			handler = map[string]func(http.ResponseWriter, *http.Request) error{
+				http.MethodGet:    func(w http.ResponseWriter, r *http.Request) error { return kind().get(w, r, id) },
+				http.MethodPut:    func(w http.ResponseWriter, r *http.Request) error { return kind().replace(w, r, id) },
+				http.MethodPatch:  func(w http.ResponseWriter, r *http.Request) error { return kind().patch(w, r, id) },
+				http.MethodDelete: func(w http.ResponseWriter, r *http.Request) error { return kind().delete(w, r, id) },
+			}[r.Method]
+		}
+	case len(segs) == 1 && strings.EqualFold(segs[0], "ServiceProviderConfig"):
+		allowed, handler = "GET", s.handleServiceProviderConfig
+	case strings.EqualFold(segs[0], "ResourceTypes") && len(segs) <= 2:
+		allowed, handler = "GET", func(w http.ResponseWriter, r *http.Request) error {
+			return s.handleResourceTypes(w, r, segs[1:])
+		}
+	case strings.EqualFold(segs[0], "Schemas") && len(segs) <= 2:
+		allowed, handler = "GET", func(w http.ResponseWriter, r *http.Request) error {
+			return s.handleSchemas(w, r, segs[1:])
+		}
+	case len(segs) == 1 && strings.EqualFold(segs[0], "Bulk"):
+		allowed = "POST"
+		handler = func(http.ResponseWriter, *http.Request) error {
+			return schema.Errorf(http.StatusNotImplemented, "", "bulk operations are not supported")
+		}
+	}
+	if allowed == "" {
+		writeError(ctx, w, schema.Errorf(http.StatusNotFound, "", "no SCIM endpoint at %s", r.URL.Path))
+		return
+	}
+	if handler == nil || !methodAllowed(r.Method, allowed) {
+		w.Header().Set("Allow", allowed)
+		writeError(ctx, w, schema.Errorf(http.StatusMethodNotAllowed, "", "method %s is not allowed here", r.Method))
+		return
+	}
+	if err := handler(w, r); err != nil {
+		writeError(ctx, w, err)
+	}
+}
+
+func methodAllowed(method, allowed string) bool {
+	for _, m := range strings.Split(allowed, ", ") {
+		if m == method {
+			return true
+		}
+	}
+	return false
+}
+
+// cutBasePath returns the part of p after BasePath (case-insensitive prefix).
+func cutBasePath(p string) (string, bool) {
+	if len(p) < len(BasePath) || !strings.EqualFold(p[:len(BasePath)], BasePath) {
+		return "", false
+	}
+	rest := p[len(BasePath):]
+	if rest != "" && rest[0] != '/' {
+		return "", false
+	}
+	return rest, true
+}

@@ -1,0 +1,234 @@
+// Package scimserver is kubescim's embedded SCIM 2.0 server (RFC 7643, RFC 7644). Identity
+// providers push users and groups to it; it stores them as ScimUser and ScimGroup specs. It
+// reads through the manager's cache and writes through the API server; it never writes status
+// or RBAC objects, which belong to the controllers.
+package scimserver
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+)
+
+// +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimusers;scimgroups,verbs=get;list;watch;create;update;patch;delete
+
+// BasePath is where the SCIM API is served.
+const BasePath = "/scim/v2"
+
+// Annotations the SCIM server stamps on every ScimUser and ScimGroup it writes.
+const (
+	// ChangedAtAnnotation holds the time of the SCIM write (RFC 3339, nanoseconds).
+	ChangedAtAnnotation = "scim.kubescim.io/changed-at"
+	// ChangedByAnnotation holds the name (never the value) of the bearer token used.
+	ChangedByAnnotation = "scim.kubescim.io/changed-by"
+	// FieldManager is the field manager of SCIM writes.
+	FieldManager = "kubescim-scim"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultMaxBodyBytes       = 1 << 20
+	DefaultMaxPatchOperations = 1000
+	DefaultMaxResults         = 1000
+	DefaultMaxFilterLength    = 4096
+)
+
+// apiTimeout bounds every call to the API server, so a slow control plane answers 503, never a
+// hung IdP request.
+const apiTimeout = 10 * time.Second
+
+// Options configure the SCIM server.
+type Options struct {
+	// BindAddress is the listen address, e.g. ":8080" or "127.0.0.1:0".
+	BindAddress string
+	// TokenFile holds bearer tokens, one "name:token" (or "name=token") per line, or a single bare
+	// token (named "default"). It is reloaded when it changes.
+	TokenFile string
+	// TokenSecret optionally names a Secret whose data keys are token names and values tokens.
+	// It is watched: adding or removing a token takes effect without a restart.
+	TokenSecret types.NamespacedName
+	// TLSCertFile and TLSKeyFile enable TLS; both files are reloaded when they change.
+	TLSCertFile, TLSKeyFile string
+	// MaxBodyBytes limits request bodies (default 1 MiB); larger requests get 413 tooLarge.
+	MaxBodyBytes int64
+	// RateLimit is the number of requests per second allowed per token (0 = unlimited); excess
+	// requests get 429 with Retry-After.
+	RateLimit float64
+	// RateBurst is the burst allowed above RateLimit (default: max(1, RateLimit)).
+	RateBurst int
+	// MaxPatchOperations limits the operations of one PATCH request (default 1000).
+	MaxPatchOperations int
+	// MaxResults is the largest page a list returns (default 1000); count is clamped to it.
+	MaxResults int
+	// MaxFilterLength limits the length of a filter expression (default 4096).
+	MaxFilterLength int
+	// ExternalURL is the base for meta.location (e.g. https://scim.example.com); by default it is
+	// derived from the request's scheme and Host.
+	ExternalURL string
+}
+
+// Server is the SCIM HTTP server. It implements manager.Runnable.
+type Server struct {
+	opts      Options
+	cache     client.Reader // the manager's cache, with the v1alpha1 indexes
+	apiReader client.Reader // live reads, for conflict retries and uniqueness checks
+	writer    client.Client
+	cfgGetter func() *rest.Config
+	waitCache func(context.Context) bool
+	tokens    *tokenStore
+	limiter   *rateLimiters
+	handler   http.Handler
+	log       logr.Logger
+
+	mu   sync.Mutex
+	addr string
+}
+
+var _ manager.Runnable = &Server{}
+var _ manager.LeaderElectionRunnable = &Server{}
+
+// New creates a SCIM server reading through mgr's cache. It does not register field indexes:
+// the caller runs v1alpha1.SetupIndexes once.
+func New(mgr manager.Manager, opts Options) (*Server, error) {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.MaxPatchOperations <= 0 {
+		opts.MaxPatchOperations = DefaultMaxPatchOperations
+	}
+	if opts.MaxResults <= 0 {
+		opts.MaxResults = DefaultMaxResults
+	}
+	if opts.MaxFilterLength <= 0 {
+		opts.MaxFilterLength = DefaultMaxFilterLength
+	}
+	if (opts.TLSCertFile == "") != (opts.TLSKeyFile == "") {
+		return nil, errors.New("TLSCertFile and TLSKeyFile must be set together")
+	}
+	if opts.TokenFile == "" && opts.TokenSecret.Name == "" {
+		return nil, errors.New("no bearer token source: set TokenFile or TokenSecret")
+	}
+	s := &Server{
+		opts:      opts,
+		cache:     mgr.GetCache(),
+		apiReader: mgr.GetAPIReader(),
+		writer:    client.WithFieldOwner(mgr.GetClient(), FieldManager),
+		cfgGetter: mgr.GetConfig,
+		waitCache: mgr.GetCache().WaitForCacheSync,
+		tokens:    newTokenStore(),
+		limiter:   newRateLimiters(opts.RateLimit, opts.RateBurst),
+		log:       mgr.GetLogger().WithName("scimserver"),
+	}
+	if opts.TokenFile != "" {
+		if _, err := s.loadTokenFile(); err != nil {
+			return nil, err
+		}
+	}
+	s.handler = s.buildHandler()
+	return s, nil
+}
+
+// NeedLeaderElection returns false: every replica serves SCIM.
+func (s *Server) NeedLeaderElection() bool { return false }
+
+// Handler returns the SCIM HTTP handler (for tests with httptest). Tokens from TokenSecret are
+// only loaded once Start runs.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Addr returns the address the server listens on once Start has bound it, else "".
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// Start serves SCIM until ctx is done, then shuts down gracefully.
+func (s *Server) Start(ctx context.Context) error {
+	ctx = ctrl.LoggerInto(ctx, s.log)
+	log := s.log
+	if s.opts.TokenFile != "" {
+		content, err := s.loadTokenFile()
+		if err != nil {
+			return err
+		}
+		go s.watchTokenFile(ctx, content)
+	}
+	if s.opts.TokenSecret.Name != "" {
+		synced, err := s.watchTokenSecret(ctx, s.cfgGetter())
+		if err != nil {
+			return err
+		}
+		syncCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		if !toolscache.WaitForCacheSync(syncCtx.Done(), synced) {
+			log.Error(nil, "Token Secret not readable yet; serving with the tokens known so far", "secret", s.opts.TokenSecret.String())
+		}
+		cancel()
+	}
+	// Serving before the cache is synced would answer "no such user" and make IdPs create
+	// duplicates.
+	if !s.waitCache(ctx) {
+		return errors.New("cache did not sync")
+	}
+
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	ln, err := net.Listen("tcp", s.opts.BindAddress)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", s.opts.BindAddress, err)
+	}
+	if s.opts.TLSCertFile != "" {
+		cw, err := certwatcher.New(s.opts.TLSCertFile, s.opts.TLSKeyFile)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("loading TLS certificate: %w", err)
+		}
+		go func() {
+			if err := cw.Start(ctx); err != nil {
+				log.Error(err, "TLS certificate watcher stopped")
+			}
+		}()
+		ln = tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: cw.GetCertificate})
+	}
+	s.mu.Lock()
+	s.addr = ln.Addr().String()
+	s.mu.Unlock()
+	log.Info("Serving SCIM", "address", s.addr, "tls", s.opts.TLSCertFile != "", "tokens", s.tokens.count())
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		<-ctx.Done()
+		log.Info("Shutting down SCIM server")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			log.Error(err, "SCIM server shutdown")
+		}
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serving SCIM: %w", err)
+	}
+	<-done
+	return nil
+}

@@ -1,0 +1,209 @@
+package scimserver
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kubescim/kubescim/api/v1alpha1"
+)
+
+// maxConflictRetries bounds re-read-and-reapply rounds after an update conflict.
+const maxConflictRetries = 5
+
+// cacheSyncTimeout bounds how long a write waits for the cache to observe it, so that a GET right
+// after a POST (which IdPs do) finds the new resource.
+const cacheSyncTimeout = 5 * time.Second
+
+// live reports whether an object exists for SCIM: objects being deleted are already gone.
+func live(obj client.Object) bool { return obj.GetDeletionTimestamp() == nil }
+
+// listUsers lists ScimUsers from the cache, optionally by one index value, without deleted ones.
+func (s *Server) listUsers(ctx context.Context, index, value string) ([]*v1alpha1.ScimUser, error) {
+	var list v1alpha1.ScimUserList
+	var opts []client.ListOption
+	if index != "" {
+		opts = append(opts, client.MatchingFields{index: value})
+	}
+	if err := s.cache.List(ctx, &list, opts...); err != nil {
+		return nil, fmt.Errorf("listing ScimUsers: %w", err)
+	}
+	out := make([]*v1alpha1.ScimUser, 0, len(list.Items))
+	for i := range list.Items {
+		if live(&list.Items[i]) {
+			out = append(out, &list.Items[i])
+		}
+	}
+	return out, nil
+}
+
+// listGroups lists ScimGroups from the cache, optionally by one index value, without deleted ones.
+func (s *Server) listGroups(ctx context.Context, index, value string) ([]*v1alpha1.ScimGroup, error) {
+	var list v1alpha1.ScimGroupList
+	var opts []client.ListOption
+	if index != "" {
+		opts = append(opts, client.MatchingFields{index: value})
+	}
+	if err := s.cache.List(ctx, &list, opts...); err != nil {
+		return nil, fmt.Errorf("listing ScimGroups: %w", err)
+	}
+	out := make([]*v1alpha1.ScimGroup, 0, len(list.Items))
+	for i := range list.Items {
+		if live(&list.Items[i]) {
+			out = append(out, &list.Items[i])
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) userByID(ctx context.Context, id string) (*v1alpha1.ScimUser, error) {
+	users, err := s.listUsers(ctx, v1alpha1.IndexUID, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(users) == 0 {
+		return nil, notFound("User", id)
+	}
+	return users[0], nil
+}
+
+func (s *Server) groupByID(ctx context.Context, id string) (*v1alpha1.ScimGroup, error) {
+	groups, err := s.listGroups(ctx, v1alpha1.IndexUID, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(groups) == 0 {
+		return nil, notFound("Group", id)
+	}
+	return groups[0], nil
+}
+
+// stamp records who changed obj and when (read by the controllers' audit log and latency metric).
+func stamp(ctx context.Context, obj client.Object) {
+	ann := obj.GetAnnotations()
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	ann[ChangedAtAnnotation] = time.Now().UTC().Format(time.RFC3339Nano)
+	ann[ChangedByAnnotation] = tokenNameFrom(ctx)
+	obj.SetAnnotations(ann)
+}
+
+// create creates obj through the API server and waits until the cache has it.
+func (s *Server) create(ctx context.Context, obj client.Object) error {
+	stamp(ctx, obj)
+	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	if err := s.writer.Create(cctx, obj); err != nil {
+		return err
+	}
+	s.awaitCache(ctx, obj)
+	return nil
+}
+
+// update applies mutate to obj and updates it with optimistic concurrency. On a conflict it
+// re-reads the object from the API server and re-applies mutate (bounded), unless the client
+// sent If-Match, in which case the conflict is a 412. mutate receives a fresh copy each round
+// and may return a SCIM error to abort.
+func update[T client.Object](ctx context.Context, s *Server, obj T, pre preconditions, mutate func(T) error) (T, error) {
+	var zero T
+	current := obj
+	for attempt := 0; ; attempt++ {
+		if err := pre.checkWrite(current.GetResourceVersion()); err != nil {
+			return zero, err
+		}
+		next := current.DeepCopyObject().(T)
+		if err := mutate(next); err != nil {
+			return zero, err
+		}
+		stamp(ctx, next)
+		uctx, cancel := context.WithTimeout(ctx, apiTimeout)
+		err := s.writer.Update(uctx, next)
+		cancel()
+		if err == nil {
+			s.awaitCache(ctx, next)
+			return next, nil
+		}
+		if !apierrors.IsConflict(err) {
+			return zero, err
+		}
+		if pre.ifMatch != "" {
+			return zero, preconditionFailed()
+		}
+		if attempt+1 >= maxConflictRetries {
+			return zero, fmt.Errorf("updating %s after %d conflicts: %w", obj.GetName(), attempt+1, err)
+		}
+		fresh := obj.DeepCopyObject().(T)
+		gctx, cancel := context.WithTimeout(ctx, apiTimeout)
+		err = s.apiReader.Get(gctx, client.ObjectKeyFromObject(obj), fresh)
+		cancel()
+		if err != nil {
+			return zero, err
+		}
+		if !live(fresh) || fresh.GetUID() != obj.GetUID() {
+			return zero, notFound(kindOf(obj), string(obj.GetUID()))
+		}
+		current = fresh
+	}
+}
+
+// remove deletes obj, preconditioned on its uid (and resourceVersion when If-Match was sent).
+func (s *Server) remove(ctx context.Context, obj client.Object, pre preconditions) error {
+	if err := pre.checkWrite(obj.GetResourceVersion()); err != nil {
+		return err
+	}
+	uid := obj.GetUID()
+	precond := client.Preconditions{UID: &uid}
+	if pre.ifMatch != "" {
+		rv := obj.GetResourceVersion()
+		precond.ResourceVersion = &rv
+	}
+	dctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	if err := s.writer.Delete(dctx, obj, precond); err != nil {
+		if apierrors.IsConflict(err) && pre.ifMatch != "" {
+			return preconditionFailed()
+		}
+		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+			return notFound(kindOf(obj), string(uid))
+		}
+		return err
+	}
+	s.awaitGone(ctx, obj)
+	return nil
+}
+
+func kindOf(obj client.Object) string {
+	if _, ok := obj.(*v1alpha1.ScimGroup); ok {
+		return "Group"
+	}
+	return "User"
+}
+
+// awaitCache waits (bounded) until the cache holds obj at its new resourceVersion or later, so
+// this replica reads its own writes. A timeout is not an error: the write succeeded.
+func (s *Server) awaitCache(ctx context.Context, obj client.Object) {
+	want, _ := strconv.ParseUint(obj.GetResourceVersion(), 10, 64)
+	probe := obj.DeepCopyObject().(client.Object)
+	_ = wait.PollUntilContextTimeout(ctx, 10*time.Millisecond, cacheSyncTimeout, true, func(ctx context.Context) (bool, error) {
+		if err := s.cache.Get(ctx, client.ObjectKeyFromObject(obj), probe); err != nil {
+			return false, nil
+		}
+		got, _ := strconv.ParseUint(probe.GetResourceVersion(), 10, 64)
+		return probe.GetResourceVersion() == obj.GetResourceVersion() || (want > 0 && got >= want), nil
+	})
+}
+
+// awaitGone waits (bounded) until the cache no longer serves obj as live.
+func (s *Server) awaitGone(ctx context.Context, obj client.Object) {
+	probe := obj.DeepCopyObject().(client.Object)
+	_ = wait.PollUntilContextTimeout(ctx, 10*time.Millisecond, cacheSyncTimeout, true, func(ctx context.Context) (bool, error) {
+		err := s.cache.Get(ctx, client.ObjectKeyFromObject(obj), probe)
+		return apierrors.IsNotFound(err) || (err == nil && (!live(probe) || probe.GetUID() != obj.GetUID())), nil
+	})
+}

@@ -1,0 +1,125 @@
+package scimserver
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// defaultTokenName names a token file that holds one bare token.
+const defaultTokenName = "default"
+
+// tokenStore holds the accepted bearer tokens by name, from the token file and the token Secret.
+// Only SHA-256 digests are kept, so comparisons take the same time whatever the token length.
+type tokenStore struct {
+	mu     sync.RWMutex
+	file   map[string][sha256.Size]byte
+	secret map[string][sha256.Size]byte
+}
+
+func newTokenStore() *tokenStore {
+	return &tokenStore{file: map[string][sha256.Size]byte{}, secret: map[string][sha256.Size]byte{}}
+}
+
+// authenticate returns the name of the token that equals presented. Every known token is compared,
+// in constant time, so the answer's timing does not depend on which one matched.
+func (s *tokenStore) authenticate(presented string) (string, bool) {
+	digest := sha256.Sum256([]byte(presented))
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	found := ""
+	for _, tokens := range []map[string][sha256.Size]byte{s.file, s.secret} {
+		for name, want := range tokens {
+			if subtle.ConstantTimeCompare(digest[:], want[:]) == 1 && found == "" {
+				found = name
+			}
+		}
+	}
+	return found, found != ""
+}
+
+func (s *tokenStore) count() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.file) + len(s.secret)
+}
+
+func (s *tokenStore) setFile(tokens map[string]string) {
+	d := digests(tokens)
+	s.mu.Lock()
+	s.file = d
+	s.mu.Unlock()
+}
+
+func (s *tokenStore) setSecret(data map[string][]byte) {
+	tokens := map[string]string{}
+	for name, v := range data {
+		if t := strings.TrimSpace(string(v)); t != "" {
+			tokens[name] = t
+		}
+	}
+	d := digests(tokens)
+	s.mu.Lock()
+	s.secret = d
+	s.mu.Unlock()
+}
+
+func digests(tokens map[string]string) map[string][sha256.Size]byte {
+	d := make(map[string][sha256.Size]byte, len(tokens))
+	for name, t := range tokens {
+		d[name] = sha256.Sum256([]byte(t))
+	}
+	return d
+}
+
+// parseTokenFile reads "name:token" or "name=token" lines (blank lines and # comments are
+// skipped). A file holding a single bare token names it "default". A '=' only counts as a
+// separator when something other than '=' follows it, so base64 padding stays part of a bare token.
+func parseTokenFile(content []byte) (map[string]string, error) {
+	tokens := map[string]string{}
+	var bare []string
+	sc := bufio.NewScanner(bytes.NewReader(content))
+	lineNo := 0
+	for sc.Scan() {
+		lineNo++
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, token, ok := splitTokenLine(line)
+		if !ok {
+			bare = append(bare, line)
+			continue
+		}
+		if _, dup := tokens[name]; dup {
+			return nil, fmt.Errorf("line %d: token name %q appears twice", lineNo, name)
+		}
+		tokens[name] = token
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading token file: %w", err)
+	}
+	switch {
+	case len(bare) == 1 && len(tokens) == 0:
+		tokens[defaultTokenName] = bare[0]
+	case len(bare) > 0:
+		return nil, fmt.Errorf("%d lines are not of the form name:token", len(bare))
+	}
+	return tokens, nil
+}
+
+func splitTokenLine(line string) (name, token string, ok bool) {
+	if i := strings.IndexByte(line, ':'); i >= 0 {
+		name, token = strings.TrimSpace(line[:i]), strings.TrimSpace(line[i+1:])
+		return name, token, name != "" && token != ""
+	}
+	if i := strings.IndexByte(line, '='); i >= 0 && strings.Trim(line[i:], "=") != "" {
+		name, token = strings.TrimSpace(line[:i]), strings.TrimSpace(line[i+1:])
+		return name, token, name != "" && token != ""
+	}
+	return "", "", false
+}

@@ -1,0 +1,94 @@
+package scimserver
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
+	ctrl "sigs.k8s.io/controller-runtime"
+)
+
+// tokenFilePollInterval is how often the token file is re-read. Polling (rather than inotify)
+// also follows the symlink swaps of Kubernetes Secret volumes.
+const tokenFilePollInterval = 2 * time.Second
+
+// loadTokenFile reads the token file into the store.
+func (s *Server) loadTokenFile() ([]byte, error) {
+	content, err := os.ReadFile(s.opts.TokenFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading token file %s: %w", s.opts.TokenFile, err)
+	}
+	tokens, err := parseTokenFile(content)
+	if err != nil {
+		return nil, fmt.Errorf("parsing token file %s: %w", s.opts.TokenFile, err)
+	}
+	s.tokens.setFile(tokens)
+	return content, nil
+}
+
+// watchTokenFile reloads the token file whenever its content changes, until ctx is done. A file
+// that fails to parse keeps the previous tokens.
+func (s *Server) watchTokenFile(ctx context.Context, last []byte) {
+	log := ctrl.LoggerFrom(ctx)
+	ticker := time.NewTicker(tokenFilePollInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		content, err := os.ReadFile(s.opts.TokenFile)
+		if err != nil || bytes.Equal(content, last) {
+			continue
+		}
+		tokens, err := parseTokenFile(content)
+		if err != nil {
+			log.Error(err, "Ignoring changed token file", "file", s.opts.TokenFile)
+			continue
+		}
+		log.Info("Reloading token file", "file", s.opts.TokenFile, "tokens", len(tokens))
+		s.tokens.setFile(tokens)
+		last = content
+	}
+}
+
+// watchTokenSecret runs an informer on the one token Secret (field selector on its name), so
+// the SCIM server needs only get/list/watch on that Secret (a namespaced Role with
+// resourceNames), and adding or removing a token takes effect without a restart.
+func (s *Server) watchTokenSecret(ctx context.Context, cfg *rest.Config) (toolscache.InformerSynced, error) {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating clientset for the token Secret: %w", err)
+	}
+	key := s.opts.TokenSecret
+	lw := toolscache.NewListWatchFromClient(cs.CoreV1().RESTClient(), "secrets", key.Namespace,
+		fields.OneTermEqualSelector("metadata.name", key.Name))
+	informer := toolscache.NewSharedIndexInformer(lw, &corev1.Secret{}, 0, toolscache.Indexers{})
+	log := ctrl.LoggerFrom(ctx).WithValues("secret", key.String())
+	apply := func(obj any) {
+		if secret, ok := obj.(*corev1.Secret); ok {
+			log.Info("Loading tokens from Secret", "tokens", len(secret.Data))
+			s.tokens.setSecret(secret.Data)
+		}
+	}
+	if _, err := informer.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    apply,
+		UpdateFunc: func(_, obj any) { apply(obj) },
+		DeleteFunc: func(any) {
+			log.Info("Token Secret deleted; its tokens are no longer accepted")
+			s.tokens.setSecret(nil)
+		},
+	}); err != nil {
+		return nil, fmt.Errorf("watching the token Secret: %w", err)
+	}
+	go informer.Run(ctx.Done())
+	return informer.HasSynced, nil
+}

@@ -1,0 +1,300 @@
+package scimserver
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kubescim/kubescim/api/v1alpha1"
+	"github.com/kubescim/kubescim/scimserver/filter"
+	"github.com/kubescim/kubescim/scimserver/patch"
+	"github.com/kubescim/kubescim/scimserver/schema"
+)
+
+// resourceHandlers serve one resource endpoint (/Users or /Groups).
+type resourceHandlers interface {
+	list(w http.ResponseWriter, r *http.Request) error
+	search(w http.ResponseWriter, r *http.Request) error
+	create(w http.ResponseWriter, r *http.Request) error
+	get(w http.ResponseWriter, r *http.Request, id string) error
+	replace(w http.ResponseWriter, r *http.Request, id string) error
+	patch(w http.ResponseWriter, r *http.Request, id string) error
+	delete(w http.ResponseWriter, r *http.Request, id string) error
+}
+
+type userHandlers struct{ s *Server }
+
+func (s *Server) users() resourceHandlers { return userHandlers{s} }
+
+// errUnchanged aborts an update whose mutation changed nothing, so no write happens.
+var errUnchanged = errors.New("unchanged")
+
+func (s *Server) userCollection() *collection {
+	return &collection{
+		rt:       schema.UserResource,
+		computed: "groups",
+		candidates: func(ctx context.Context, f *filter.Filter) ([]client.Object, error) {
+			index, value := "", ""
+			if f != nil {
+				if attr, v, ok := f.IndexHint(); ok {
+					switch attr {
+					case "id":
+						index, value = v1alpha1.IndexUID, v
+					case "userName":
+						index, value = v1alpha1.IndexUserName, v1alpha1.FoldKey(v)
+					case "externalId":
+						index, value = v1alpha1.IndexExternalID, v
+					}
+				}
+			}
+			users, err := s.listUsers(ctx, index, value)
+			if err != nil {
+				return nil, err
+			}
+			objs := make([]client.Object, len(users))
+			for i, u := range users {
+				objs[i] = u
+			}
+			return objs, nil
+		},
+		render: func(ctx context.Context, obj client.Object, base string, withGroups bool) (map[string]any, error) {
+			return s.userResource(ctx, obj.(*v1alpha1.ScimUser), base, withGroups)
+		},
+	}
+}
+
+func (h userHandlers) list(w http.ResponseWriter, r *http.Request) error {
+	q, err := listQuery(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	return h.s.search(w, r, q, h.s.userCollection())
+}
+
+func (h userHandlers) search(w http.ResponseWriter, r *http.Request) error {
+	q, err := searchQuery(r)
+	if err != nil {
+		return err
+	}
+	return h.s.search(w, r, q, h.s.userCollection())
+}
+
+// respond renders u projected by the request's attributes= / excludedAttributes=.
+func (h userHandlers) respond(w http.ResponseWriter, r *http.Request, status int, u *v1alpha1.ScimUser) error {
+	q := projectionQuery(r.URL.Query())
+	res, err := h.s.userResource(r.Context(), u, h.s.baseURL(r), q.wants(schema.UserResource, "groups"))
+	if err != nil {
+		return err
+	}
+	projected, err := schema.Project(schema.UserResource, res, q.attributes, q.excluded)
+	if err != nil {
+		return err
+	}
+	writeResource(w, status, u.ResourceVersion, projected)
+	return nil
+}
+
+func (h userHandlers) get(w http.ResponseWriter, r *http.Request, id string) error {
+	u, err := h.s.userByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagListMatches(inm, u.ResourceVersion) {
+		notModified(w, u.ResourceVersion)
+		return nil
+	}
+	return h.respond(w, r, http.StatusOK, u)
+}
+
+// normalizedUser reads and normalises a User body and requires userName.
+func normalizedUser(r *http.Request) (map[string]any, string, error) {
+	body, err := decodeObject(r)
+	if err != nil {
+		return nil, "", err
+	}
+	norm, err := schema.Normalize(schema.UserResource, body)
+	if err != nil {
+		return nil, "", err
+	}
+	userName, _ := norm["userName"].(string)
+	if userName == "" {
+		return nil, "", invalidValue("userName is required")
+	}
+	return norm, userName, nil
+}
+
+func (h userHandlers) create(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	norm, userName, err := normalizedUser(r)
+	if err != nil {
+		return err
+	}
+	if err := h.s.checkUserNameFree(ctx, userName, ""); err != nil {
+		return err
+	}
+	spec, err := userSpecFromMap(norm, nil)
+	if err != nil {
+		return err
+	}
+	name := v1alpha1.ObjectNameFor(userName)
+	u := &v1alpha1.ScimUser{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec}
+	err = h.s.create(ctx, u)
+	if apierrors.IsAlreadyExists(err) {
+		// The API server's name uniqueness makes concurrent creates of one userName (also on
+		// another replica) yield exactly one 201. The name may instead belong to a user that was
+		// renamed since; then this user gets a generated name.
+		var existing v1alpha1.ScimUser
+		gctx, cancel := context.WithTimeout(ctx, apiTimeout)
+		gerr := h.s.apiReader.Get(gctx, client.ObjectKey{Name: name}, &existing)
+		cancel()
+		if gerr == nil && live(&existing) && v1alpha1.FoldKey(existing.Spec.UserName) == v1alpha1.FoldKey(userName) {
+			return uniqueness("a User with userName %q already exists", userName)
+		}
+		u = &v1alpha1.ScimUser{ObjectMeta: metav1.ObjectMeta{GenerateName: name + "-"}, Spec: spec}
+		err = h.s.create(ctx, u)
+	}
+	if err != nil {
+		return err
+	}
+	return h.respond(w, r, http.StatusCreated, u)
+}
+
+// checkUserNameFree returns 409 uniqueness when another user (not self) holds userName,
+// case-insensitively: by the cache index (users created with kubectl have any object name) and
+// by a live read of the name SCIM would give it. A rename racing with a create or another rename
+// to the same userName can still slip through between this check and the write; creates cannot,
+// as they rely on the API server's name uniqueness.
+func (s *Server) checkUserNameFree(ctx context.Context, userName, self string) error {
+	users, err := s.listUsers(ctx, v1alpha1.IndexUserName, v1alpha1.FoldKey(userName))
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if string(u.UID) != self {
+			return uniqueness("a User with userName %q already exists", userName)
+		}
+	}
+	if self == "" {
+		return nil
+	}
+	var existing v1alpha1.ScimUser
+	gctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	err = s.apiReader.Get(gctx, client.ObjectKey{Name: v1alpha1.ObjectNameFor(userName)}, &existing)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return err
+	case live(&existing) && string(existing.UID) != self &&
+		v1alpha1.FoldKey(existing.Spec.UserName) == v1alpha1.FoldKey(userName):
+		return uniqueness("a User with userName %q already exists", userName)
+	}
+	return nil
+}
+
+func (h userHandlers) replace(w http.ResponseWriter, r *http.Request, id string) error {
+	ctx := r.Context()
+	u, err := h.s.userByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	norm, _, err := normalizedUser(r)
+	if err != nil {
+		return err
+	}
+	updated, err := update(ctx, h.s, u, preconditionsOf(r), func(next *v1alpha1.ScimUser) error {
+		spec, err := userSpecFromMap(norm, next.Spec.MemberOf)
+		if err != nil {
+			return err
+		}
+		return h.s.setUserSpec(ctx, next, spec)
+	})
+	if errors.Is(err, errUnchanged) {
+		updated, err = u, nil
+	}
+	if err != nil {
+		return err
+	}
+	return h.respond(w, r, http.StatusOK, updated)
+}
+
+// setUserSpec replaces next's spec, checking userName uniqueness on a rename.
+func (s *Server) setUserSpec(ctx context.Context, next *v1alpha1.ScimUser, spec v1alpha1.ScimUserSpec) error {
+	if v1alpha1.FoldKey(spec.UserName) != v1alpha1.FoldKey(next.Spec.UserName) {
+		if err := s.checkUserNameFree(ctx, spec.UserName, string(next.UID)); err != nil {
+			return err
+		}
+	}
+	if spec.Active == nil {
+		// The CRD defaults active to true; compare like for like.
+		t := true
+		spec.Active = &t
+	}
+	if equality.Semantic.DeepEqual(spec, next.Spec) {
+		return errUnchanged
+	}
+	next.Spec = spec
+	return nil
+}
+
+func (h userHandlers) patch(w http.ResponseWriter, r *http.Request, id string) error {
+	ctx := r.Context()
+	u, err := h.s.userByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	ops, err := patch.ParseRequest(body, h.s.opts.MaxPatchOperations)
+	if err != nil {
+		return err
+	}
+	base := h.s.baseURL(r)
+	updated, err := update(ctx, h.s, u, preconditionsOf(r), func(next *v1alpha1.ScimUser) error {
+		res, err := h.s.userResource(ctx, next, base, false)
+		if err != nil {
+			return err
+		}
+		patched, err := patch.Apply(schema.UserResource, res, ops)
+		if err != nil {
+			return err
+		}
+		if userName, _ := patched["userName"].(string); userName == "" {
+			return invalidValue("userName is required")
+		}
+		spec, err := userSpecFromMap(patched, next.Spec.MemberOf)
+		if err != nil {
+			return err
+		}
+		return h.s.setUserSpec(ctx, next, spec)
+	})
+	if errors.Is(err, errUnchanged) {
+		updated, err = u, nil
+	}
+	if err != nil {
+		return err
+	}
+	// RFC 7644 §3.5.2 allows 200 with the resource; Okta expects the user back.
+	return h.respond(w, r, http.StatusOK, updated)
+}
+
+func (h userHandlers) delete(w http.ResponseWriter, r *http.Request, id string) error {
+	u, err := h.s.userByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	// Membership lives on the user, so deleting it removes it from every group.
+	if err := h.s.remove(r.Context(), u, preconditionsOf(r)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
