@@ -101,4 +101,3 @@ func metaFor(obj client.Object, resourceType, location string) map[string]any {
 }
 
 const rfc3339Milli = "2006-01-02T15:04:05.000Z07:00"
-
