@@ -8,6 +8,8 @@ CONTROLLER_TOOLS_VERSION ?= v0.20.1
 HELM_VERSION ?= v3.19.0
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
+NEWMAN_VERSION ?= 6.2.2
+NEWMAN ?= $(LOCALBIN)/newman/node_modules/.bin/newman
 GO_TEST_FLAGS ?= -count=1
 TEST_TIMEOUT ?= 14m
 
@@ -42,7 +44,7 @@ vet: ## Run go vet.
 	go vet ./...
 
 .PHONY: test
-test: envtest ## Run unit and envtest integration tests (real kube-apiserver + etcd).
+test: envtest helm newman ## Run unit and envtest integration tests (real kube-apiserver + etcd).
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test $(GO_TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
 
 .PHONY: bench
@@ -77,6 +79,11 @@ controller-gen: $(CONTROLLER_GEN)
 $(CONTROLLER_GEN):
 	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
 	mv $(LOCALBIN)/controller-gen $@
+
+.PHONY: newman
+newman: $(NEWMAN) ## Install newman, which runs Microsoft's SCIM Postman collection in the tests.
+$(NEWMAN):
+	npm install --no-audit --no-fund --prefix $(LOCALBIN)/newman newman@$(NEWMAN_VERSION)
 
 .PHONY: helm
 helm: $(HELM)
