@@ -1,0 +1,193 @@
+/*
+Copyright 2026 The kubescim Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package devcluster_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
+	"github.com/kubescim/kubescim/hack/devcluster"
+)
+
+var (
+	cluster *devcluster.Cluster
+	k8s     client.Client
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "devcluster-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	cluster, err = devcluster.Start(context.Background(), devcluster.Options{
+		Dir:               dir,
+		CRDDirs:           []string{filepath.Join("..", "..", "config", "crd", "bases")},
+		ControllerManager: true,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting dev cluster:", err)
+		return 1
+	}
+	code := func() int {
+		scheme := runtime.NewScheme()
+		if err := clientgoscheme.AddToScheme(scheme); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		if err := scimv1.AddToScheme(scheme); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		if k8s, err = client.New(cluster.Config, client.Options{Scheme: scheme}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return m.Run()
+	}()
+	if err := cluster.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stopping dev cluster:", err)
+		return 1
+	}
+	return code
+}
+
+func TestAggregatedRolesHaveRules(t *testing.T) {
+	ctx := t.Context()
+	for _, name := range devcluster.AggregatedRoles {
+		var role rbacv1.ClusterRole
+		if err := k8s.Get(ctx, client.ObjectKey{Name: name}, &role); err != nil {
+			t.Fatalf("reading ClusterRole %s: %v", name, err)
+		}
+		if len(role.Rules) == 0 {
+			t.Errorf("ClusterRole %s has no rules: the aggregation controller did not run", name)
+		}
+	}
+	var edit rbacv1.ClusterRole
+	if err := k8s.Get(ctx, client.ObjectKey{Name: "edit"}, &edit); err != nil {
+		t.Fatal(err)
+	}
+	if !grants(edit.Rules, "apps", "deployments", "create") {
+		t.Errorf("ClusterRole edit does not grant create on deployments: %+v", edit.Rules)
+	}
+}
+
+func grants(rules []rbacv1.PolicyRule, group, resource, verb string) bool {
+	for _, r := range rules {
+		if contains(r.APIGroups, group) && contains(r.Resources, resource) && contains(r.Verbs, verb) {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s || v == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+func TestGarbageCollectorDeletesOwnedObjects(t *testing.T) {
+	g := NewWithT(t)
+	ctx := t.Context()
+	owner := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "gc-owner", Namespace: "default"}}
+	g.Expect(k8s.Create(ctx, owner)).To(Succeed())
+	owned := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{
+		Name: "gc-owned", Namespace: "default",
+		OwnerReferences: []metav1.OwnerReference{{
+			APIVersion: "v1", Kind: "ConfigMap", Name: owner.Name, UID: owner.UID,
+			BlockOwnerDeletion: ptr.To(true),
+		}},
+	}}
+	g.Expect(k8s.Create(ctx, owned)).To(Succeed())
+
+	g.Expect(k8s.Delete(ctx, owner)).To(Succeed())
+	g.Eventually(func() error {
+		return k8s.Get(ctx, client.ObjectKeyFromObject(owned), &corev1.ConfigMap{})
+	}, 30*time.Second, 100*time.Millisecond).Should(Satisfy(apierrors.IsNotFound),
+		"the garbage collector should delete the owned ConfigMap")
+}
+
+func TestNamespaceDeletionCompletes(t *testing.T) {
+	g := NewWithT(t)
+	ctx := t.Context()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "doomed"}}
+	g.Expect(k8s.Create(ctx, ns)).To(Succeed())
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "content", Namespace: ns.Name}}
+	g.Expect(k8s.Create(ctx, cm)).To(Succeed())
+
+	g.Expect(k8s.Delete(ctx, ns)).To(Succeed())
+	g.Eventually(func() error {
+		return k8s.Get(ctx, client.ObjectKeyFromObject(ns), &corev1.Namespace{})
+	}, 60*time.Second, 200*time.Millisecond).Should(Satisfy(apierrors.IsNotFound),
+		"the namespace controller should finalize the namespace")
+}
+
+func TestKubectlVersionReportsServerVersion(t *testing.T) {
+	out, err := exec.CommandContext(t.Context(), "kubectl", "version", "--kubeconfig", cluster.KubeconfigPath).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl version: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "Server Version: v1.35.4") {
+		t.Errorf("kubectl version does not show Server Version v1.35.4:\n%s", out)
+	}
+}
+
+func TestControllerManagerLogIsWritten(t *testing.T) {
+	info, err := os.Stat(cluster.ControllerManagerLogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Size() == 0 {
+		t.Errorf("%s is empty", cluster.ControllerManagerLogPath)
+	}
+}
+
+func TestStartFailsClearlyWithoutControllerManagerBinary(t *testing.T) {
+	binDir := t.TempDir() // has no binaries at all
+	_, err := devcluster.Start(t.Context(), devcluster.Options{
+		Dir: t.TempDir(), BinaryDir: binDir, ControllerManager: true,
+	})
+	if err == nil || !strings.Contains(err.Error(), "kube-controller-manager not found") {
+		t.Fatalf("Start without kube-controller-manager: got %v, want a 'kube-controller-manager not found' error", err)
+	}
+}
