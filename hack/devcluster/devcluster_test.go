@@ -191,3 +191,43 @@ func TestStartFailsClearlyWithoutControllerManagerBinary(t *testing.T) {
 		t.Fatalf("Start without kube-controller-manager: got %v, want a 'kube-controller-manager not found' error", err)
 	}
 }
+
+func TestApplyDirAppliesSamples(t *testing.T) {
+	ctx := t.Context()
+	samples := filepath.Join("..", "..", "config", "samples")
+	for i := range 2 { // applying again must be a no-op, not a conflict
+		if err := cluster.ApplyDir(ctx, samples); err != nil {
+			t.Fatalf("ApplyDir(config/samples) #%d: %v", i+1, err)
+		}
+	}
+	var ns corev1.Namespace
+	if err := k8s.Get(ctx, client.ObjectKey{Name: "team-a"}, &ns); err != nil {
+		t.Fatal(err)
+	}
+	if ns.Labels["team"] != "a" {
+		t.Errorf("namespace team-a labels = %v, want team=a", ns.Labels)
+	}
+	var binding scimv1.ScimGroupBinding
+	if err := k8s.Get(ctx, client.ObjectKey{Name: "team-a-developers"}, &binding); err != nil {
+		t.Fatal(err)
+	}
+	want := scimv1.ScimGroupBindingSpec{
+		Group:      "developers",
+		RoleRef:    scimv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "edit"},
+		Scope:      scimv1.ScopeNamespaced, // defaulted by the CRD
+		Namespaces: []string{"team-a"},
+	}
+	if fmt.Sprint(binding.Spec) != fmt.Sprint(want) {
+		t.Errorf("ScimGroupBinding spec = %+v, want %+v", binding.Spec, want)
+	}
+}
+
+func TestParseManifestsRejectsDocumentWithoutKind(t *testing.T) {
+	objs, err := devcluster.ParseManifests([]byte("---\n# only a comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"))
+	if err != nil || len(objs) != 1 || objs[0].GetName() != "a" {
+		t.Fatalf("ParseManifests = %v, %v; want one ConfigMap a", objs, err)
+	}
+	if _, err := devcluster.ParseManifests([]byte("metadata: {name: a}\n")); err == nil {
+		t.Fatal("ParseManifests accepted a document without apiVersion and kind")
+	}
+}
