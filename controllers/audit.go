@@ -1,0 +1,172 @@
+/*
+Copyright 2026 The kubescim Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
+)
+
+// Annotations the SCIM server stamps on every ScimUser/ScimGroup it writes. They mirror
+// scimserver.ChangedAtAnnotation/ChangedByAnnotation; controllers do not import the HTTP layer.
+const (
+	changedAtAnnotation = "scim.kubescim.io/changed-at"
+	changedByAnnotation = "scim.kubescim.io/changed-by"
+)
+
+// maxPropagationAge bounds the changes measured by kubescim_rbac_propagation_seconds: an older
+// changed-at belongs to an earlier change, not to the write being measured.
+const maxPropagationAge = 10 * time.Minute
+
+// tombstoneTTL is how long the subjects of a deleted user are remembered for the audit log.
+const tombstoneTTL = 10 * time.Minute
+
+// subjectOwner is who a subject stands for, as far as the audit log is concerned.
+type subjectOwner struct {
+	userID    string
+	userName  string
+	changedBy string
+	changedAt time.Time
+}
+
+func ownerOf(u *scimv1.ScimUser) subjectOwner {
+	o := subjectOwner{userID: string(u.UID), userName: u.Spec.UserName, changedBy: u.Annotations[changedByAnnotation]}
+	if t, err := time.Parse(time.RFC3339Nano, u.Annotations[changedAtAnnotation]); err == nil {
+		o.changedAt = t
+	}
+	return o
+}
+
+type tombstone struct {
+	owner   subjectOwner
+	expires time.Time
+}
+
+// auditor writes the audit trail of access changes: one structured log line per subject and
+// change (logger "audit"), the kubescim_rbac_propagation_seconds histogram, and the change
+// counter. The audit line carries the userName: an audit log exists to say who got or lost
+// access, so it is the one place personal data is logged at info level. Tokens never are; the
+// line names the SCIM token only by its name (the changed-by annotation).
+type auditor struct {
+	log    logr.Logger
+	reader client.Reader
+	opts   Options
+	now    func() time.Time
+
+	mu         sync.Mutex
+	tombstones map[string]tombstone // by subjectKey
+}
+
+func newAuditor(log logr.Logger, reader client.Reader, opts Options) *auditor {
+	return &auditor{log: log, reader: reader, opts: opts, now: time.Now, tombstones: map[string]tombstone{}}
+}
+
+// userDeleted remembers a deleted user's subjects, stamped with the time the deletion was
+// observed, so that their removal is attributed and timed.
+func (a *auditor) userDeleted(u *scimv1.ScimUser) {
+	owner := ownerOf(u)
+	owner.changedAt = a.now()
+	live := *u
+	live.Spec.Active = nil
+	live.DeletionTimestamp = nil
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for k, t := range a.tombstones {
+		if owner.changedAt.After(t.expires) {
+			delete(a.tombstones, k)
+		}
+	}
+	for _, s := range userSubjects(&live, a.opts) {
+		a.tombstones[subjectKey(s)] = tombstone{owner: owner, expires: owner.changedAt.Add(tombstoneTTL)}
+	}
+}
+
+// ownerOfSubject finds the user behind a subject that is no longer desired: a live user (found
+// through the subject-name index, or by ServiceAccount name), else a recently deleted one.
+func (a *auditor) ownerOfSubject(ctx context.Context, s rbacv1.Subject) subjectOwner {
+	var users scimv1.ScimUserList
+	switch s.Kind {
+	case rbacv1.UserKind:
+		_ = a.reader.List(ctx, &users, client.MatchingFields{indexSubjectName: s.Name}, readOnly)
+	case rbacv1.ServiceAccountKind:
+		var u scimv1.ScimUser
+		if err := a.reader.Get(ctx, client.ObjectKey{Name: s.Name}, &u); err == nil {
+			users.Items = append(users.Items, u)
+		}
+	}
+	if len(users.Items) > 0 {
+		return ownerOf(&users.Items[0])
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if t, ok := a.tombstones[subjectKey(s)]; ok {
+		return t.owner
+	}
+	return subjectOwner{}
+}
+
+// accessChange is one subject added to or removed from a binding's RoleBindings.
+type accessChange struct {
+	granted    bool
+	subject    rbacv1.Subject
+	owner      subjectOwner
+	namespaces []string // "" stands for cluster-wide
+}
+
+// record logs and measures changes that were written for binding b.
+func (a *auditor) record(b *scimv1.ScimGroupBinding, changes []accessChange) {
+	now := a.now()
+	role := b.Spec.RoleRef.Kind + "/" + b.Spec.RoleRef.Name
+	for _, c := range changes {
+		change := "revoked"
+		if c.granted {
+			change = "granted"
+		}
+		a.log.Info("Access "+change,
+			"change", change,
+			"userId", c.owner.userID,
+			"userName", c.owner.userName,
+			"subjectKind", c.subject.Kind,
+			"subject", subjectDisplay(c.subject),
+			"namespaces", c.namespaces,
+			"role", role,
+			"group", b.Spec.Group,
+			"binding", b.Name,
+			"changedBy", c.owner.changedBy,
+		)
+		accessChangesTotal.WithLabelValues(change).Inc()
+		if !c.owner.changedAt.IsZero() {
+			if age := now.Sub(c.owner.changedAt); age >= 0 && age < maxPropagationAge {
+				propagationSeconds.WithLabelValues(change).Observe(age.Seconds())
+			}
+		}
+	}
+}
+
+func subjectDisplay(s rbacv1.Subject) string {
+	if s.Kind == rbacv1.ServiceAccountKind {
+		return s.Namespace + "/" + s.Name
+	}
+	return s.Name
+}

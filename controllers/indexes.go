@@ -1,0 +1,70 @@
+/*
+Copyright 2026 The kubescim Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
+)
+
+// Cache field indexes private to the controllers (the shared ones live in api/v1alpha1).
+const (
+	// indexSubjectName indexes ScimUsers by their RBAC User subject name, so a subject removed
+	// from a binding can be traced back to its user for the audit log.
+	indexSubjectName = "kubescim.controllers.subjectName"
+	// indexOwningBinding indexes kubescim-managed RoleBindings and ClusterRoleBindings by the
+	// ScimGroupBinding they belong to (the BindingLabel value).
+	indexOwningBinding = "kubescim.controllers.binding"
+)
+
+func setupControllerIndexes(ctx context.Context, indexer client.FieldIndexer, opts Options) error {
+	byBinding := func(o client.Object) []string {
+		if o.GetLabels()[scimv1.ManagedByLabel] != scimv1.ManagedByValue {
+			return nil
+		}
+		return nonEmpty(o.GetLabels()[scimv1.BindingLabel])
+	}
+	indexes := []struct {
+		obj   client.Object
+		field string
+		fn    client.IndexerFunc
+	}{
+		{&scimv1.ScimUser{}, indexSubjectName, func(o client.Object) []string {
+			return nonEmpty(nameSubject(o.(*scimv1.ScimUser), opts).name)
+		}},
+		{&rbacv1.RoleBinding{}, indexOwningBinding, byBinding},
+		{&rbacv1.ClusterRoleBinding{}, indexOwningBinding, byBinding},
+	}
+	for _, ix := range indexes {
+		if err := indexer.IndexField(ctx, ix.obj, ix.field, ix.fn); err != nil {
+			return fmt.Errorf("indexing %T by %s: %w", ix.obj, ix.field, err)
+		}
+	}
+	return nil
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}

@@ -1,0 +1,195 @@
+/*
+Copyright 2026 The kubescim Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"hash/fnv"
+	"sort"
+	"strconv"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
+)
+
+// fieldOwner is the field manager of every write kubescim makes.
+const fieldOwner = client.FieldOwner("kubescim")
+
+// maxObjectNameLength bounds managed RoleBinding names (the general object-name limit).
+const maxObjectNameLength = 253
+
+// shardFill is the target fill of a shard: subjects are spread over enough shards that each is
+// about three quarters full, so a hashed spread rarely needs to spill into the next shard.
+const shardFill = 0.75
+
+// managedBindingName is the deterministic name of shard i of a ScimGroupBinding's RoleBindings
+// (or ClusterRoleBindings): "kubescim-<binding>", then "kubescim-<binding>:1", ":2"... The
+// shard separator ":" cannot occur in a ScimGroupBinding name (a DNS subdomain), so no
+// binding's shard ever collides with another binding's name. Over-long names are truncated and
+// made unique with a hash of the full name.
+func managedBindingName(binding string, shard int) string {
+	name := "kubescim-" + binding
+	if shard > 0 {
+		name += ":" + strconv.Itoa(shard)
+	}
+	if len(name) <= maxObjectNameLength {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return name[:maxObjectNameLength-11] + "-" + hex.EncodeToString(sum[:5])
+}
+
+// sortSubjects orders subjects deterministically (by kind, namespace, name).
+func sortSubjects(s []rbacv1.Subject) {
+	sort.Slice(s, func(i, j int) bool { return subjectKey(s[i]) < subjectKey(s[j]) })
+}
+
+// shardSubjects splits subjects into shards of at most max subjects. Every subject goes to the
+// shard chosen by a hash of its key (spilling to the next shard with room when that one is full),
+// so adding or removing one subject rewrites one shard, not every shard after it. The result is
+// deterministic for a given set; it always has at least one (possibly empty) shard.
+func shardSubjects(subjects []rbacv1.Subject, max int) [][]rbacv1.Subject {
+	n := 1
+	if len(subjects) > max {
+		n = int(float64(len(subjects))/(float64(max)*shardFill)) + 1
+	}
+	sorted := append([]rbacv1.Subject(nil), subjects...)
+	sortSubjects(sorted)
+	shards := make([][]rbacv1.Subject, n)
+	for _, s := range sorted {
+		h := fnv.New32a()
+		_, _ = h.Write([]byte(subjectKey(s)))
+		i := int(h.Sum32() % uint32(n))
+		for len(shards[i]) >= max {
+			i = (i + 1) % n
+		}
+		shards[i] = append(shards[i], s)
+	}
+	return shards
+}
+
+// managedLabels are the labels of every RoleBinding/ClusterRoleBinding of a ScimGroupBinding.
+func managedLabels(binding string) map[string]string {
+	return map[string]string{scimv1.ManagedByLabel: scimv1.ManagedByValue, scimv1.BindingLabel: binding}
+}
+
+// ownerRef makes the ScimGroupBinding the controller owner, so deleting it garbage-collects
+// its bindings in a real cluster (kubescim also prunes them itself).
+func ownerRef(b *scimv1.ScimGroupBinding) metav1.OwnerReference {
+	return metav1.OwnerReference{
+		APIVersion: scimv1.GroupVersion.String(), Kind: "ScimGroupBinding",
+		Name: b.Name, UID: b.UID, Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true),
+	}
+}
+
+// desiredBindings returns the managed objects for one namespace ("" = cluster scope).
+func desiredBindings(b *scimv1.ScimGroupBinding, namespace string, shards [][]rbacv1.Subject) []client.Object {
+	roleRef := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: b.Spec.RoleRef.Kind, Name: b.Spec.RoleRef.Name}
+	objs := make([]client.Object, 0, len(shards))
+	for i, subjects := range shards {
+		meta := metav1.ObjectMeta{
+			Name: managedBindingName(b.Name, i), Namespace: namespace,
+			Labels: managedLabels(b.Name), OwnerReferences: []metav1.OwnerReference{ownerRef(b)},
+		}
+		if namespace == "" {
+			objs = append(objs, &rbacv1.ClusterRoleBinding{ObjectMeta: meta, RoleRef: roleRef, Subjects: subjects})
+		} else {
+			objs = append(objs, &rbacv1.RoleBinding{ObjectMeta: meta, RoleRef: roleRef, Subjects: subjects})
+		}
+	}
+	return objs
+}
+
+// bindingParts exposes the fields shared by RoleBinding and ClusterRoleBinding.
+func bindingParts(o client.Object) (*rbacv1.RoleRef, *[]rbacv1.Subject) {
+	switch b := o.(type) {
+	case *rbacv1.RoleBinding:
+		return &b.RoleRef, &b.Subjects
+	case *rbacv1.ClusterRoleBinding:
+		return &b.RoleRef, &b.Subjects
+	}
+	panic("not a RoleBinding or ClusterRoleBinding")
+}
+
+// inSync reports whether an existing object already says what desired says, so that nothing
+// is written when nothing changed.
+func inSync(existing, desired client.Object) bool {
+	exRef, exSubjects := bindingParts(existing)
+	deRef, deSubjects := bindingParts(desired)
+	if *exRef != *deRef || !equality.Semantic.DeepEqual(nilIfEmpty(*exSubjects), nilIfEmpty(*deSubjects)) {
+		return false
+	}
+	for k, v := range desired.GetLabels() {
+		if existing.GetLabels()[k] != v {
+			return false
+		}
+	}
+	return hasOwnerRef(existing, desired.GetOwnerReferences()[0])
+}
+
+func nilIfEmpty(s []rbacv1.Subject) []rbacv1.Subject {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+func hasOwnerRef(o client.Object, ref metav1.OwnerReference) bool {
+	for _, r := range o.GetOwnerReferences() {
+		if r.UID == ref.UID && ptr.Deref(r.Controller, false) {
+			return true
+		}
+	}
+	return false
+}
+
+// patchedCopy returns existing with desired's labels, owner reference and subjects applied,
+// keeping labels and non-controller owner references that others added.
+func patchedCopy(existing, desired client.Object) client.Object {
+	out := existing.DeepCopyObject().(client.Object)
+	labels := out.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	for k, v := range desired.GetLabels() {
+		labels[k] = v
+	}
+	out.SetLabels(labels)
+	refs := desired.GetOwnerReferences()
+	for _, r := range existing.GetOwnerReferences() {
+		if !ptr.Deref(r.Controller, false) {
+			refs = append(refs, r)
+		}
+	}
+	out.SetOwnerReferences(refs)
+	_, outSubjects := bindingParts(out)
+	_, deSubjects := bindingParts(desired)
+	*outSubjects = *deSubjects
+	return out
+}
+
+// subjectsOf returns an object's subjects.
+func subjectsOf(o client.Object) []rbacv1.Subject {
+	_, s := bindingParts(o)
+	return *s
+}

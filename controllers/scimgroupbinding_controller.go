@@ -1,0 +1,465 @@
+/*
+Copyright 2026 The kubescim Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
+)
+
+// invalidSelectorReason: the binding's namespaceSelector cannot be parsed.
+const invalidSelectorReason = "InvalidNamespaceSelector"
+
+// writeParallelism bounds concurrent writes within one reconcile, so a binding over 200
+// namespaces converges in a few round trips without flooding the API server.
+const writeParallelism = 8
+
+// ScimGroupBindingReconciler turns a ScimGroupBinding into RoleBindings (one set of shards per
+// selected namespace) or ClusterRoleBindings, whose subjects are the active users of the bound
+// group and its nested groups. It prunes whatever no longer applies.
+type ScimGroupBindingReconciler struct {
+	reader   client.Reader // the manager's cache
+	writer   client.Client // writes (and status)
+	opts     Options
+	members  membership
+	audit    *auditor
+	recorder events.EventRecorder
+	tallies  *tallies
+}
+
+// +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimgroupbindings,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimgroupbindings/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimgroupbindings/finalizers,verbs=update
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile converges one ScimGroupBinding.
+func (r *ScimGroupBindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+	var b scimv1.ScimGroupBinding
+	if err := r.reader.Get(ctx, req.NamespacedName, &b); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return ctrl.Result{}, fmt.Errorf("getting ScimGroupBinding %s: %w", req.Name, err)
+		}
+		// Gone: prune ourselves rather than wait for the garbage collector.
+		b.Name = req.Name
+		_, err := r.converge(ctx, &b, nil, nil, nil)
+		return ctrl.Result{}, err
+	}
+	if !b.DeletionTimestamp.IsZero() {
+		_, err := r.converge(ctx, &b, nil, nil, nil)
+		return ctrl.Result{}, err
+	}
+	before := b.DeepCopy()
+	defer func() {
+		retErr = errors.Join(retErr, patchStatus(ctx, r.writer, before, &b, before.Status, b.Status))
+	}()
+	return ctrl.Result{}, r.reconcile(ctx, &b)
+}
+
+// reconcile computes b's RBAC, writes it and fills b.Status in memory.
+func (r *ScimGroupBindingReconciler) reconcile(ctx context.Context, b *scimv1.ScimGroupBinding) error {
+	gen := b.Generation
+	st := &b.Status
+	st.ObservedGeneration = gen
+	wasRefused := falseReason(st.Conditions, scimv1.RoleBindableCondition) == scimv1.RoleNotAllowedReason
+	role := RoleName{Kind: b.Spec.RoleRef.Kind, Name: b.Spec.RoleRef.Name}
+
+	if !r.opts.roleAllowed(role.Kind, role.Name) {
+		msg := fmt.Sprintf("%s is not in kubescim's bindable roles", role)
+		setCondition(&st.Conditions, gen, scimv1.RoleBindableCondition, false, scimv1.RoleNotAllowedReason, msg)
+		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, scimv1.RoleNotAllowedReason, msg)
+		if !wasRefused {
+			r.recorder.Eventf(b, nil, corev1.EventTypeWarning, "Refused", "Bind", msg)
+		}
+		if _, err := r.converge(ctx, b, nil, nil, nil); err != nil {
+			return err
+		}
+		st.BoundNamespaces, st.NamespaceCount, st.Subjects = nil, 0, 0
+		return reconcile.TerminalError(errors.New(msg))
+	}
+	setCondition(&st.Conditions, gen, scimv1.RoleBindableCondition, true, scimv1.ReconciledReason, role.String()+" may be bound")
+
+	groups, err := r.members.groupsNamed(ctx, b.Spec.Group)
+	if err != nil {
+		return err
+	}
+	if len(groups) == 0 {
+		msg := fmt.Sprintf("no ScimGroup has displayName %q", b.Spec.Group)
+		setCondition(&st.Conditions, gen, scimv1.GroupFoundCondition, false, scimv1.GroupNotFoundReason, msg)
+		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, scimv1.GroupNotFoundReason, msg)
+		if _, err := r.converge(ctx, b, nil, nil, nil); err != nil {
+			return err
+		}
+		st.BoundNamespaces, st.NamespaceCount, st.Subjects = nil, 0, 0
+		return nil
+	}
+	setCondition(&st.Conditions, gen, scimv1.GroupFoundCondition, true, scimv1.ReconciledReason, "group found")
+
+	subjects, owners, err := r.subjects(ctx, groups)
+	if err != nil {
+		return err
+	}
+	units := []string{""}
+	if b.Spec.Scope != scimv1.ScopeCluster {
+		if units, err = r.selectNamespaces(ctx, b); err != nil {
+			var sel selectorError
+			if errors.As(err, &sel) {
+				setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, invalidSelectorReason, err.Error())
+				return reconcile.TerminalError(err)
+			}
+			return err
+		}
+	}
+	if _, err := r.converge(ctx, b, units, subjects, owners); err != nil {
+		reason := scimv1.ApplyFailedReason
+		if apierrors.IsForbidden(err) {
+			// The API server's own escalation check (RBAC bind) refused the role.
+			reason = scimv1.RoleNotAllowedReason
+			setCondition(&st.Conditions, gen, scimv1.RoleBindableCondition, false, reason, err.Error())
+			if !wasRefused {
+				r.recorder.Eventf(b, nil, corev1.EventTypeWarning, "Refused", "Bind", "The API server refused to bind %s", role)
+			}
+		}
+		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, reason, err.Error())
+		return err
+	}
+	st.BoundNamespaces = nil
+	if b.Spec.Scope != scimv1.ScopeCluster {
+		st.BoundNamespaces = units
+	}
+	st.NamespaceCount = int32(len(st.BoundNamespaces))
+	st.Subjects = int32(len(subjects))
+	setCondition(&st.Conditions, gen, scimv1.ReadyCondition, true, scimv1.ReconciledReason,
+		fmt.Sprintf("%d subjects bound to %s", len(subjects), role))
+	return nil
+}
+
+// subjects returns the sorted subjects of every active user in the groups (nested included)
+// and who each subject stands for.
+func (r *ScimGroupBindingReconciler) subjects(ctx context.Context, groups []*scimv1.ScimGroup) ([]rbacv1.Subject, map[string]subjectOwner, error) {
+	roots := make([]string, len(groups))
+	for i, g := range groups {
+		roots[i] = g.Name
+	}
+	res, err := r.members.members(ctx, roots...)
+	if err != nil {
+		return nil, nil, err
+	}
+	owners := map[string]subjectOwner{}
+	subjects := make([]rbacv1.Subject, 0, len(res.users))
+	for _, u := range res.users {
+		for _, s := range userSubjects(u, r.opts) {
+			k := subjectKey(s)
+			if _, dup := owners[k]; dup {
+				continue
+			}
+			owners[k] = ownerOf(u)
+			subjects = append(subjects, s)
+		}
+	}
+	sortSubjects(subjects)
+	return subjects, owners, nil
+}
+
+type selectorError struct{ error }
+
+// selectNamespaces returns the live namespaces b selects, by name or label, sorted.
+func (r *ScimGroupBindingReconciler) selectNamespaces(ctx context.Context, b *scimv1.ScimGroupBinding) ([]string, error) {
+	var sel labels.Selector
+	if b.Spec.NamespaceSelector != nil {
+		s, err := metav1.LabelSelectorAsSelector(b.Spec.NamespaceSelector)
+		if err != nil {
+			return nil, selectorError{fmt.Errorf("invalid namespaceSelector: %w", err)}
+		}
+		sel = s
+	}
+	var list corev1.NamespaceList
+	if err := r.reader.List(ctx, &list, readOnly); err != nil {
+		return nil, fmt.Errorf("listing namespaces: %w", err)
+	}
+	listed := map[string]bool{}
+	for _, n := range b.Spec.Namespaces {
+		listed[n] = true
+	}
+	var out []string
+	for _, ns := range list.Items {
+		if !ns.DeletionTimestamp.IsZero() || ns.Status.Phase == corev1.NamespaceTerminating {
+			continue
+		}
+		if listed[ns.Name] || (sel != nil && sel.Matches(labels.Set(ns.Labels))) {
+			out = append(out, ns.Name)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// existingBindings returns b's managed objects by namespace ("" for ClusterRoleBindings) and
+// name.
+func (r *ScimGroupBindingReconciler) existingBindings(ctx context.Context, binding string) (map[string]map[string]client.Object, error) {
+	out := map[string]map[string]client.Object{}
+	add := func(o client.Object) {
+		if out[o.GetNamespace()] == nil {
+			out[o.GetNamespace()] = map[string]client.Object{}
+		}
+		out[o.GetNamespace()][o.GetName()] = o
+	}
+	var rbs rbacv1.RoleBindingList
+	if err := r.reader.List(ctx, &rbs, client.MatchingFields{indexOwningBinding: binding}); err != nil {
+		return nil, fmt.Errorf("listing RoleBindings of %s: %w", binding, err)
+	}
+	for i := range rbs.Items {
+		add(&rbs.Items[i])
+	}
+	var crbs rbacv1.ClusterRoleBindingList
+	if err := r.reader.List(ctx, &crbs, client.MatchingFields{indexOwningBinding: binding}); err != nil {
+		return nil, fmt.Errorf("listing ClusterRoleBindings of %s: %w", binding, err)
+	}
+	for i := range crbs.Items {
+		add(&crbs.Items[i])
+	}
+	return out, nil
+}
+
+// converge makes b's managed objects exactly the shards of subjects in each unit (a namespace,
+// or "" for cluster scope), deleting everything else b owns, and audits the subjects that were
+// added or removed. Units are written in parallel; a unit's changes are audited once it is
+// fully written. It returns the units that failed along with the joined error.
+func (r *ScimGroupBindingReconciler) converge(ctx context.Context, b *scimv1.ScimGroupBinding, units []string,
+	subjects []rbacv1.Subject, owners map[string]subjectOwner) ([]string, error) {
+	existing, err := r.existingBindings(ctx, b.Name)
+	if err != nil {
+		return nil, err
+	}
+	if b.Spec.RoleRef.Name == "" {
+		// The binding is gone; the audit log names the role its objects granted.
+		for _, objs := range existing {
+			for _, o := range objs {
+				ref, _ := bindingParts(o)
+				b.Spec.RoleRef = scimv1.RoleRef{APIGroup: ref.APIGroup, Kind: ref.Kind, Name: ref.Name}
+			}
+		}
+	}
+	shards := shardSubjects(subjects, r.opts.MaxSubjectsPerBinding)
+	want := map[string]bool{}
+	for _, u := range units {
+		want[u] = true
+	}
+	all := append([]string(nil), units...)
+	for ns := range existing {
+		if !want[ns] {
+			all = append(all, ns)
+		}
+	}
+
+	var (
+		mu      sync.Mutex
+		failed  []string
+		errs    []error
+		changes = map[string]*accessChange{}
+		tally   bindingTally
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(writeParallelism)
+	for _, unit := range all {
+		g.Go(func() error {
+			var desired []client.Object
+			if want[unit] {
+				desired = desiredBindings(b, unit, shards)
+			}
+			if err := r.convergeUnit(gctx, desired, existing[unit]); err != nil {
+				mu.Lock()
+				failed, errs = append(failed, unit), append(errs, err)
+				mu.Unlock()
+				return nil
+			}
+			added, removed := diffSubjects(existing[unit], desired)
+			mu.Lock()
+			defer mu.Unlock()
+			if unit == "" {
+				tally.clusterRoleBindings += len(desired)
+			} else {
+				tally.roleBindings += len(desired)
+			}
+			if len(desired) > 0 {
+				tally.subjects += len(subjects)
+			}
+			for _, s := range added {
+				noteChange(changes, true, s, unit)
+			}
+			for _, s := range removed {
+				noteChange(changes, false, s, unit)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	r.tallies.set(b.Name, tally)
+	r.recordChanges(ctx, b, changes, owners)
+	return failed, errors.Join(errs...)
+}
+
+// convergeUnit writes one namespace's desired objects and deletes the rest of existing there.
+func (r *ScimGroupBindingReconciler) convergeUnit(ctx context.Context, desired []client.Object, existing map[string]client.Object) error {
+	keep := map[string]bool{}
+	for _, d := range desired {
+		keep[d.GetName()] = true
+		if err := r.apply(ctx, existing[d.GetName()], d); err != nil {
+			return err
+		}
+	}
+	for name, o := range existing {
+		if keep[name] {
+			continue
+		}
+		if err := r.writer.Delete(ctx, o, client.Preconditions{UID: ptrUID(o)}); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("deleting %T %s/%s: %w", o, o.GetNamespace(), name, err)
+		}
+	}
+	return nil
+}
+
+// apply creates desired, or patches existing to match it; nothing is written when they agree.
+// A changed roleRef is immutable, so that object is replaced.
+func (r *ScimGroupBindingReconciler) apply(ctx context.Context, existing, desired client.Object) error {
+	key := client.ObjectKeyFromObject(desired)
+	if existing == nil {
+		err := r.writer.Create(ctx, desired.DeepCopyObject().(client.Object), fieldOwner)
+		if !apierrors.IsAlreadyExists(err) {
+			return wrapWrite("creating", desired, err)
+		}
+		// Not yet in the cache, or made by someone else under our name: adopt it.
+		existing = desired.DeepCopyObject().(client.Object)
+		if err := r.reader.Get(ctx, key, existing); err != nil {
+			return wrapWrite("reading", desired, err)
+		}
+	}
+	if inSync(existing, desired) {
+		return nil
+	}
+	exRef, _ := bindingParts(existing)
+	deRef, _ := bindingParts(desired)
+	if *exRef != *deRef {
+		if err := r.writer.Delete(ctx, existing, client.Preconditions{UID: ptrUID(existing)}); client.IgnoreNotFound(err) != nil {
+			return wrapWrite("replacing", desired, err)
+		}
+		return wrapWrite("creating", desired, r.writer.Create(ctx, desired.DeepCopyObject().(client.Object), fieldOwner))
+	}
+	return wrapWrite("patching", desired, r.writer.Patch(ctx, patchedCopy(existing, desired), client.MergeFrom(existing), fieldOwner))
+}
+
+func wrapWrite(verb string, o client.Object, err error) error {
+	if err == nil {
+		return nil
+	}
+	kind := "RoleBinding"
+	if o.GetNamespace() == "" {
+		kind = "ClusterRoleBinding"
+	}
+	return fmt.Errorf("%s %s %s: %w", verb, kind, strings.TrimPrefix(o.GetNamespace()+"/"+o.GetName(), "/"), err)
+}
+
+func ptrUID(o client.Object) *types.UID {
+	uid := o.GetUID()
+	return &uid
+}
+
+// diffSubjects compares the subjects held across a unit's existing shards with the desired ones.
+func diffSubjects(existing map[string]client.Object, desired []client.Object) (added, removed []rbacv1.Subject) {
+	had := map[string]rbacv1.Subject{}
+	for _, o := range existing {
+		for _, s := range subjectsOf(o) {
+			had[subjectKey(s)] = s
+		}
+	}
+	for _, o := range desired {
+		for _, s := range subjectsOf(o) {
+			k := subjectKey(s)
+			if _, ok := had[k]; ok {
+				delete(had, k)
+				continue
+			}
+			added = append(added, s)
+		}
+	}
+	for _, s := range had {
+		removed = append(removed, s)
+	}
+	return added, removed
+}
+
+func noteChange(changes map[string]*accessChange, granted bool, s rbacv1.Subject, unit string) {
+	k := fmt.Sprintf("%t/%s", granted, subjectKey(s))
+	c := changes[k]
+	if c == nil {
+		c = &accessChange{granted: granted, subject: s}
+		changes[k] = c
+	}
+	c.namespaces = append(c.namespaces, unit)
+}
+
+// recordChanges audits the written changes and emits one Event per direction on the binding.
+func (r *ScimGroupBindingReconciler) recordChanges(ctx context.Context, b *scimv1.ScimGroupBinding,
+	changes map[string]*accessChange, owners map[string]subjectOwner) {
+	if len(changes) == 0 {
+		return
+	}
+	list := make([]accessChange, 0, len(changes))
+	var granted, revoked int
+	for _, c := range changes {
+		sort.Strings(c.namespaces)
+		if c.granted {
+			granted++
+			c.owner = owners[subjectKey(c.subject)]
+		} else {
+			revoked++
+			c.owner = r.audit.ownerOfSubject(ctx, c.subject)
+		}
+		list = append(list, *c)
+	}
+	sort.Slice(list, func(i, j int) bool { return subjectKey(list[i].subject) < subjectKey(list[j].subject) })
+	r.audit.record(b, list)
+	if b.UID == "" {
+		return // the binding is gone; there is nothing to attach an Event to
+	}
+	role := b.Spec.RoleRef.Kind + "/" + b.Spec.RoleRef.Name
+	if granted > 0 {
+		r.recorder.Eventf(b, nil, corev1.EventTypeNormal, "AccessGranted", "Bind", "Granted %s to %d subjects", role, granted)
+	}
+	if revoked > 0 {
+		r.recorder.Eventf(b, nil, corev1.EventTypeNormal, "AccessRevoked", "Bind", "Revoked %s from %d subjects", role, revoked)
+	}
+}

@@ -1,0 +1,247 @@
+/*
+Copyright 2026 The kubescim Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
+)
+
+// maxAccessSummary bounds status.accessSummary, a one-line view for `kubectl get -o wide`.
+const maxAccessSummary = 200
+
+// ScimUserReconciler maintains a ScimUser's status (groups, effective access, subjects,
+// conditions) and, when enabled, its per-user ServiceAccount. The RBAC objects themselves are
+// written by the ScimGroupBindingReconciler.
+type ScimUserReconciler struct {
+	reader   client.Reader
+	writer   client.Client
+	opts     Options
+	members  membership
+	recorder events.EventRecorder
+}
+
+// +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimusers,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimusers/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimusers/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch;create;update;patch;delete
+
+// Reconcile converges one ScimUser.
+func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+	var u scimv1.ScimUser
+	if err := r.reader.Get(ctx, req.NamespacedName, &u); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return ctrl.Result{}, fmt.Errorf("getting ScimUser %s: %w", req.Name, err)
+		}
+		if r.opts.ServiceAccounts {
+			return ctrl.Result{}, r.removeServiceAccount(ctx, req.Name)
+		}
+		return ctrl.Result{}, nil
+	}
+	before := u.DeepCopy()
+	defer func() {
+		retErr = errors.Join(retErr, patchStatus(ctx, r.writer, before, &u, before.Status, u.Status))
+	}()
+	return ctrl.Result{}, r.reconcile(ctx, &u, before)
+}
+
+func (r *ScimUserReconciler) reconcile(ctx context.Context, u *scimv1.ScimUser, before *scimv1.ScimUser) error {
+	gen := u.Generation
+	st := &u.Status
+	st.ObservedGeneration = gen
+	active := u.Spec.IsActive() && u.DeletionTimestamp.IsZero()
+
+	groups, err := r.members.ancestors(ctx, u.Spec.MemberOf)
+	if err != nil {
+		return err
+	}
+	st.Groups = groupDisplayNames(groups)
+	st.GroupCount = int32(len(st.Groups))
+
+	verdict := nameSubject(u, r.opts)
+	if verdict.valid() {
+		setCondition(&st.Conditions, gen, scimv1.SubjectValidCondition, true, scimv1.ReconciledReason, "subject name is usable")
+	} else {
+		setCondition(&st.Conditions, gen, scimv1.SubjectValidCondition, false, verdict.reason, verdict.message)
+		if falseReason(before.Status.Conditions, scimv1.SubjectValidCondition) != verdict.reason {
+			r.recorder.Eventf(u, nil, corev1.EventTypeWarning, "Refused", "Bind", "Subject refused: %s", verdict.message)
+		}
+	}
+	st.Subjects = userSubjects(u, r.opts)
+
+	st.Access = nil
+	if active && verdict.valid() {
+		if st.Access, err = r.access(ctx, groups); err != nil {
+			return err
+		}
+	}
+	st.AccessSummary = accessSummary(st.Access)
+	r.announceAccess(u, before.Status.Access, st.Access)
+
+	saErr := r.reconcileServiceAccount(ctx, u, active && verdict.valid())
+
+	switch {
+	case !active:
+		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, scimv1.InactiveReason, "user is deactivated and granted nothing")
+		if falseReason(before.Status.Conditions, scimv1.ReadyCondition) != scimv1.InactiveReason {
+			r.recorder.Eventf(u, nil, corev1.EventTypeNormal, "Deactivated", "Revoke", "User deactivated; all access removed")
+		}
+	case !verdict.valid():
+		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, verdict.reason, verdict.message)
+	case saErr != nil:
+		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, scimv1.ApplyFailedReason, saErr.Error())
+	default:
+		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, true, scimv1.ReconciledReason,
+			fmt.Sprintf("%d grants through %d groups", len(st.Access), len(st.Groups)))
+	}
+	return saErr
+}
+
+// reconcileServiceAccount keeps or removes the per-user ServiceAccount and reports it.
+func (r *ScimUserReconciler) reconcileServiceAccount(ctx context.Context, u *scimv1.ScimUser, wanted bool) error {
+	st := &u.Status
+	if !r.opts.ServiceAccounts {
+		setCondition(&st.Conditions, u.Generation, scimv1.ServiceAccountReadyCondition, false, scimv1.ServiceAccountDisabledReason, "per-user ServiceAccounts are disabled")
+		return nil
+	}
+	if !wanted {
+		if err := r.removeServiceAccount(ctx, u.Name); err != nil {
+			setCondition(&st.Conditions, u.Generation, scimv1.ServiceAccountReadyCondition, false, scimv1.ApplyFailedReason, err.Error())
+			return err
+		}
+		reason := falseReason(st.Conditions, scimv1.SubjectValidCondition)
+		if reason == "" {
+			reason = scimv1.InactiveReason
+		}
+		setCondition(&st.Conditions, u.Generation, scimv1.ServiceAccountReadyCondition, false, reason, "no ServiceAccount: the user is granted nothing")
+		return nil
+	}
+	if err := r.ensureServiceAccount(ctx, u); err != nil {
+		setCondition(&st.Conditions, u.Generation, scimv1.ServiceAccountReadyCondition, false, scimv1.ApplyFailedReason, err.Error())
+		return err
+	}
+	setCondition(&st.Conditions, u.Generation, scimv1.ServiceAccountReadyCondition, true, scimv1.ReconciledReason,
+		fmt.Sprintf("ServiceAccount %s/%s", r.opts.ServiceAccountNamespace, serviceAccountName(u)))
+	return nil
+}
+
+// access lists the grants of every Ready ScimGroupBinding of the user's groups.
+func (r *ScimUserReconciler) access(ctx context.Context, groups map[string]*scimv1.ScimGroup) ([]scimv1.AccessGrant, error) {
+	seen := map[string]bool{}
+	var grants []scimv1.AccessGrant
+	for _, g := range groups {
+		var bindings scimv1.ScimGroupBindingList
+		if err := r.reader.List(ctx, &bindings, client.MatchingFields{scimv1.IndexBindingGroup: scimv1.FoldKey(g.Spec.DisplayName)}, readOnly); err != nil {
+			return nil, fmt.Errorf("listing ScimGroupBindings of group %s: %w", g.Name, err)
+		}
+		for _, b := range bindings.Items {
+			if !b.DeletionTimestamp.IsZero() || !meta.IsStatusConditionTrue(b.Status.Conditions, scimv1.ReadyCondition) {
+				continue
+			}
+			role := b.Spec.RoleRef.Kind + "/" + b.Spec.RoleRef.Name
+			namespaces := b.Status.BoundNamespaces
+			if b.Spec.Scope == scimv1.ScopeCluster {
+				namespaces = []string{""}
+			}
+			for _, ns := range namespaces {
+				k := ns + "\x00" + role + "\x00" + b.Name
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
+				grants = append(grants, scimv1.AccessGrant{Namespace: ns, Role: role, Binding: b.Name, Group: b.Spec.Group})
+			}
+		}
+	}
+	sort.Slice(grants, func(i, j int) bool { return grantKey(grants[i]) < grantKey(grants[j]) })
+	return grants, nil
+}
+
+func grantKey(g scimv1.AccessGrant) string {
+	return g.Namespace + "\x00" + g.Role + "\x00" + g.Binding + "\x00" + g.Group
+}
+
+// accessSummary renders grants as "team-a:edit, *:view" (cluster-wide as "*"), truncated.
+func accessSummary(grants []scimv1.AccessGrant) string {
+	seen := map[string]bool{}
+	var parts []string
+	for _, g := range grants {
+		ns := g.Namespace
+		if ns == "" {
+			ns = "*"
+		}
+		_, name, _ := strings.Cut(g.Role, "/")
+		p := ns + ":" + name
+		if !seen[p] {
+			seen[p] = true
+			parts = append(parts, p)
+		}
+	}
+	return truncate(strings.Join(parts, ", "), maxAccessSummary)
+}
+
+func groupDisplayNames(groups map[string]*scimv1.ScimGroup) []string {
+	seen := map[string]bool{}
+	var names []string
+	for _, g := range groups {
+		if !seen[g.Spec.DisplayName] {
+			seen[g.Spec.DisplayName] = true
+			names = append(names, g.Spec.DisplayName)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// announceAccess emits AccessGranted / AccessRevoked Events for grants that appeared or went.
+func (r *ScimUserReconciler) announceAccess(u *scimv1.ScimUser, old, current []scimv1.AccessGrant) {
+	had := map[string]scimv1.AccessGrant{}
+	for _, g := range old {
+		had[grantKey(g)] = g
+	}
+	var added []scimv1.AccessGrant
+	for _, g := range current {
+		if _, ok := had[grantKey(g)]; ok {
+			delete(had, grantKey(g))
+			continue
+		}
+		added = append(added, g)
+	}
+	if len(added) > 0 {
+		r.recorder.Eventf(u, nil, corev1.EventTypeNormal, "AccessGranted", "Bind", "Granted %s", truncate(accessSummary(added), 1000))
+	}
+	if len(had) > 0 {
+		removed := make([]scimv1.AccessGrant, 0, len(had))
+		for _, g := range had {
+			removed = append(removed, g)
+		}
+		sort.Slice(removed, func(i, j int) bool { return grantKey(removed[i]) < grantKey(removed[j]) })
+		r.recorder.Eventf(u, nil, corev1.EventTypeNormal, "AccessRevoked", "Revoke", "Revoked %s", truncate(accessSummary(removed), 1000))
+	}
+}

@@ -1,0 +1,136 @@
+/*
+Copyright 2026 The kubescim Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
+)
+
+// Per-user ServiceAccounts (--service-accounts). Each active user with a valid subject gets a
+// ServiceAccount named after its ScimUser object in the ServiceAccount namespace, bound next to
+// the User subject. Tokens are short-lived and requested on demand, e.g. by an admin or a
+// self-service tool: `kubectl create token <scimuser-name> -n kubescim-users --duration 1h`.
+// Deactivating or deleting the user deletes the ServiceAccount, which invalidates every token
+// ever issued for it (bound tokens are tied to the ServiceAccount's UID); reactivation creates a
+// new ServiceAccount with a new UID, so old tokens stay invalid.
+
+// desiredServiceAccount is the ServiceAccount kubescim keeps for u.
+func desiredServiceAccount(u *scimv1.ScimUser, namespace string) *corev1.ServiceAccount {
+	return &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
+		Name: serviceAccountName(u), Namespace: namespace,
+		Labels: map[string]string{scimv1.ManagedByLabel: scimv1.ManagedByValue, scimv1.UserLabel: u.Name},
+		Annotations: map[string]string{
+			scimv1.UserIDAnnotation:   string(u.UID),
+			scimv1.UserNameAnnotation: u.Spec.UserName,
+		},
+		OwnerReferences: []metav1.OwnerReference{{
+			APIVersion: scimv1.GroupVersion.String(), Kind: "ScimUser", Name: u.Name, UID: u.UID,
+			Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true),
+		}},
+	}}
+}
+
+// ensureServiceAccount creates or updates u's ServiceAccount. One left over from an earlier
+// user of the same object name (different UID) is replaced, never inherited.
+func (r *ScimUserReconciler) ensureServiceAccount(ctx context.Context, u *scimv1.ScimUser) error {
+	desired := desiredServiceAccount(u, r.opts.ServiceAccountNamespace)
+	var sa corev1.ServiceAccount
+	err := r.reader.Get(ctx, client.ObjectKeyFromObject(desired), &sa)
+	switch {
+	case apierrors.IsNotFound(err):
+		if err := r.writer.Create(ctx, desired, fieldOwner); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("creating ServiceAccount %s/%s: %w", desired.Namespace, desired.Name, err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("getting ServiceAccount %s/%s: %w", desired.Namespace, desired.Name, err)
+	}
+	if sa.Annotations[scimv1.UserIDAnnotation] != string(u.UID) {
+		if err := r.deleteServiceAccount(ctx, &sa); err != nil {
+			return err
+		}
+		return fmt.Errorf("replacing ServiceAccount %s/%s left by an earlier user", sa.Namespace, sa.Name)
+	}
+	if saInSync(&sa, desired) {
+		return nil
+	}
+	patched := sa.DeepCopy()
+	if patched.Labels == nil {
+		patched.Labels = map[string]string{}
+	}
+	if patched.Annotations == nil {
+		patched.Annotations = map[string]string{}
+	}
+	for k, v := range desired.Labels {
+		patched.Labels[k] = v
+	}
+	for k, v := range desired.Annotations {
+		patched.Annotations[k] = v
+	}
+	patched.OwnerReferences = desired.OwnerReferences
+	if err := r.writer.Patch(ctx, patched, client.MergeFrom(&sa), fieldOwner); err != nil {
+		return fmt.Errorf("patching ServiceAccount %s/%s: %w", sa.Namespace, sa.Name, err)
+	}
+	return nil
+}
+
+func saInSync(sa, desired *corev1.ServiceAccount) bool {
+	for k, v := range desired.Labels {
+		if sa.Labels[k] != v {
+			return false
+		}
+	}
+	for k, v := range desired.Annotations {
+		if sa.Annotations[k] != v {
+			return false
+		}
+	}
+	return len(sa.OwnerReferences) == 1 && sa.OwnerReferences[0].UID == desired.OwnerReferences[0].UID
+}
+
+// removeServiceAccount deletes the ServiceAccount of the ScimUser named name, if kubescim made it.
+func (r *ScimUserReconciler) removeServiceAccount(ctx context.Context, name string) error {
+	var sa corev1.ServiceAccount
+	err := r.reader.Get(ctx, client.ObjectKey{Namespace: r.opts.ServiceAccountNamespace, Name: name}, &sa)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("getting ServiceAccount %s/%s: %w", r.opts.ServiceAccountNamespace, name, err)
+	}
+	if sa.Labels[scimv1.UserLabel] != name || sa.Labels[scimv1.ManagedByLabel] != scimv1.ManagedByValue {
+		return nil // not ours
+	}
+	return r.deleteServiceAccount(ctx, &sa)
+}
+
+func (r *ScimUserReconciler) deleteServiceAccount(ctx context.Context, sa *corev1.ServiceAccount) error {
+	uid := sa.UID
+	if err := r.writer.Delete(ctx, sa, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("deleting ServiceAccount %s/%s: %w", sa.Namespace, sa.Name, err)
+	}
+	return nil
+}
