@@ -1,0 +1,71 @@
+{{/* Chart name, overridable. */}}
+{{- define "kubescim.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Fully qualified release name, at most 63 characters. */}}
+{{- define "kubescim.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else if contains (include "kubescim.name" .) .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name (include "kubescim.name" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{- define "kubescim.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "kubescim.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "kubescim.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "kubescim.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "kubescim.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "kubescim.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret holding the SCIM bearer tokens. */}}
+{{- define "kubescim.tokenSecretName" -}}
+{{- default (printf "%s-scim-token" (include "kubescim.fullname" .)) .Values.scim.token.existingSecret }}
+{{- end }}
+
+{{/* The SCIM container port: 8443 with TLS, 8080 without. */}}
+{{- define "kubescim.scimPort" -}}
+{{- if .Values.scim.tls.enabled }}8443{{ else }}8080{{ end }}
+{{- end }}
+
+{{/*
+rbac.bindableRoles split by kind, as a dict {"ClusterRole": [names], "Role": [names]}.
+A bare name is a ClusterRole.
+*/}}
+{{- define "kubescim.bindableRolesByKind" -}}
+{{- $cluster := list }}
+{{- $namespaced := list }}
+{{- range .Values.rbac.bindableRoles }}
+{{- if hasPrefix "Role/" . }}
+{{- $namespaced = append $namespaced (trimPrefix "Role/" .) }}
+{{- else }}
+{{- $cluster = append $cluster (trimPrefix "ClusterRole/" .) }}
+{{- end }}
+{{- end }}
+{{- toJson (dict "ClusterRole" $cluster "Role" $namespaced) }}
+{{- end }}
+
+{{/* rbac.bindableRoles as the manager's --bindable-roles value: "ClusterRole/view,Role/x". */}}
+{{- define "kubescim.bindableRolesFlag" -}}
+{{- $byKind := include "kubescim.bindableRolesByKind" . | fromJson }}
+{{- $out := list }}
+{{- range $byKind.ClusterRole }}{{ $out = append $out (printf "ClusterRole/%s" .) }}{{ end }}
+{{- range $byKind.Role }}{{ $out = append $out (printf "Role/%s" .) }}{{ end }}
+{{- join "," $out }}
+{{- end }}
