@@ -21,13 +21,13 @@ const enterpriseURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:Use
 func TestUserLifecycle(t *testing.T) {
 	userName := uniq(t, "Alice")
 	created := call(t, http.MethodPost, "/scim/v2/Users", map[string]any{
-		"schemas":    []string{"urn:ietf:params:scim:schemas:core:2.0:User", enterpriseURN},
-		"userName":   userName,
-		"externalId": "ext-alice",
-		"password":   "hunter2-never-stored",
-		"name":       map[string]any{"givenName": "Alice", "familyName": "Liddell"},
-		"emails":     []any{map[string]any{"value": "alice@example.com", "type": "work", "primary": true}},
-		enterpriseURN: map[string]any{"department": "R&D", "manager": map[string]any{"value": "boss-id"}},
+		"schemas":                  []string{"urn:ietf:params:scim:schemas:core:2.0:User", enterpriseURN},
+		"userName":                 userName,
+		"externalId":               "ext-alice",
+		"password":                 "hunter2-never-stored",
+		"name":                     map[string]any{"givenName": "Alice", "familyName": "Liddell"},
+		"emails":                   []any{map[string]any{"value": "alice@example.com", "type": "work", "primary": true}},
+		enterpriseURN:              map[string]any{"department": "R&D", "manager": map[string]any{"value": "boss-id"}},
 		"urn:okta:custom:1.0:User": map[string]any{"shoeSize": 42.5, "tags": []any{"a", "b"}},
 	}).expect(t, http.StatusCreated)
 	id := created.str("id")
@@ -96,7 +96,7 @@ func TestUserPutSemantics(t *testing.T) {
 	renamed := strings.ToUpper(userName[:1]) + userName[1:] + "-renamed"
 	r := call(t, http.MethodPut, "/scim/v2/Users/"+id, map[string]any{
 		"schemas":     []string{"urn:ietf:params:scim:schemas:core:2.0:User"},
-		"id":          "some-other-id",              // read-only: ignored
+		"id":          "some-other-id",                // read-only: ignored
 		"meta":        map[string]any{"created": "x"}, // read-only: ignored
 		"groups":      []any{map[string]any{"value": "g"}},
 		"userName":    renamed,
