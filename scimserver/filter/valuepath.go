@@ -1,0 +1,60 @@
+package filter
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/kubescim/kubescim/scimserver/schema"
+)
+
+// ParseValuePath parses a PATCH path (RFC 7644 §3.5.2): a plain attribute path
+// ("name.givenName", "urn:...:User:manager") or a value path selecting elements of a
+// multi-valued attribute, optionally followed by a sub-attribute
+// (`emails[type eq "work"]`, `emails[type eq "work"].value`, `members[value eq "id"]`).
+//
+// For a plain path, attr is the resolved path (attr.Sub may be set) and elem is nil. For a
+// value path, attr names the multi-valued attribute (attr.Sub nil), elem matches its
+// elements with MatchElement, and sub is the canonical sub-attribute name or "".
+// Malformed or unknown paths are *schema.Error{400, invalidPath}; an invalid expression
+// inside the brackets is *schema.Error{400, invalidFilter}.
+func ParseValuePath(rt *schema.ResourceType, path string) (attr schema.Path, elem *Filter, sub string, err error) {
+	p, perr := prepare(path)
+	if perr != nil {
+		return schema.Path{}, nil, "", invalidPath("%v", perr)
+	}
+	if !strings.Contains(p.text, "[") {
+		attr, err := rt.Resolve(path)
+		if err != nil {
+			return schema.Path{}, nil, "", invalidPath("%w", err)
+		}
+		return attr, nil, "", nil
+	}
+	m := valuePathSyntax.FindStringSubmatch(p.text)
+	if m == nil {
+		return schema.Path{}, nil, "", invalidPath("malformed path")
+	}
+	attr, err = rt.Resolve(m[1])
+	if err != nil {
+		return schema.Path{}, nil, "", invalidPath("%w", err)
+	}
+	if attr.Sub != nil || !attr.Attr.IsComplex() || !attr.Attr.MultiValued {
+		return schema.Path{}, nil, "", invalidPath("%q is not a multi-valued complex attribute", attr.String())
+	}
+	c := compiler{rt: rt, prepared: p}
+	root, err := c.elementFilter(attr.Attr, m[2])
+	if err != nil {
+		return schema.Path{}, nil, "", invalidFilter("%w", err)
+	}
+	if m[3] != "" {
+		s := attr.Attr.SubAttribute(m[3])
+		if s == nil {
+			return schema.Path{}, nil, "", invalidPath("%w: %q has no sub-attribute %q", schema.ErrUnknownAttribute, attr.String(), m[3])
+		}
+		sub = s.Name
+	}
+	return attr, &Filter{root: root}, sub, nil
+}
+
+// valuePathSyntax is `attr[filter]` optionally followed by `.sub`, on prepared text (string
+// literals already replaced, so brackets inside them cannot confuse it).
+var valuePathSyntax = regexp.MustCompile(`^([^\[\] ]+)\[([^\[\]]*)\](?:\.([A-Za-z0-9_$-]+))?$`)
