@@ -77,6 +77,7 @@ func (s *Server) resolveMembers(ctx context.Context, group *v1alpha1.ScimGroup, 
 
 // currentMembers returns the direct members of the group named name, by SCIM id.
 func (s *Server) currentMembers(ctx context.Context, name string) (map[string]client.Object, error) {
+	s.memberListings.Add(1)
 	users, err := s.listUsers(ctx, v1alpha1.IndexMemberOf, name)
 	if err != nil {
 		return nil, err

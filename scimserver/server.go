@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -93,6 +94,10 @@ type Server struct {
 	limiter   *rateLimiters
 	handler   http.Handler
 	log       logr.Logger
+
+	// memberListings counts reads of a whole member list, so tests can prove that
+	// excludedAttributes=members and member add/remove never list members.
+	memberListings atomic.Int64
 
 	mu   sync.Mutex
 	addr string
