@@ -21,7 +21,27 @@ type query struct {
 // projectionQuery reads attributes= and excludedAttributes= (also accepted on single-resource
 // requests).
 func projectionQuery(v url.Values) query {
-	return query{attributes: splitList(v["attributes"]), excluded: splitList(v["excludedAttributes"]), count: -1}
+	return query{
+		attributes: stripValueFilters(splitList(v["attributes"])),
+		excluded:   stripValueFilters(splitList(v["excludedAttributes"])),
+		count:      -1,
+	}
+}
+
+// stripValueFilters turns `emails[type eq "work"]` into `emails` (and `emails[...].value` into
+// `emails.value`): RFC 7644 §3.4.2.5 allows only attribute paths in attributes=, but
+// Microsoft's test collection sends value filters there; the whole attribute is returned.
+func stripValueFilters(paths []string) []string {
+	for i, p := range paths {
+		open := strings.IndexByte(p, '[')
+		if open < 0 {
+			continue
+		}
+		if end := strings.LastIndexByte(p, ']'); end > open {
+			paths[i] = p[:open] + p[end+1:]
+		}
+	}
+	return paths
 }
 
 // listQuery reads a GET list request's parameters. url.Values already decodes "+" as a space.
@@ -86,9 +106,9 @@ func searchQuery(r *http.Request) (query, error) {
 				return q, invalidValue("%s must be a list of attribute names", k)
 			}
 			if strings.EqualFold(k, "attributes") {
-				q.attributes = list
+				q.attributes = stripValueFilters(list)
 			} else {
-				q.excluded = list
+				q.excluded = stripValueFilters(list)
 			}
 		default:
 			return q, invalidSyntax("unknown SearchRequest attribute %q", k)
