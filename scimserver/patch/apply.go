@@ -39,6 +39,10 @@ func Apply(rt *schema.ResourceType, res map[string]any, ops []Operation) (map[st
 		if err := a.apply(op); err != nil {
 			return nil, inOperation(i, err)
 		}
+		// Type-check after each operation so that the error names the one at fault.
+		if _, err := schema.Normalize(rt, out); err != nil {
+			return nil, inOperation(i, err)
+		}
 	}
 	return schema.Normalize(rt, out)
 }
