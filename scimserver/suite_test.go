@@ -317,3 +317,5 @@ func eventually(t testing.TB, timeout time.Duration, f func() error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func decodeJSON(raw []byte, v any) error { return json.Unmarshal(raw, v) }
