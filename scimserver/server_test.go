@@ -111,6 +111,16 @@ func TestRequestLimitsAndSyntax(t *testing.T) {
 				expectError(t, tt.status, tt.scimType)
 		})
 	}
+	t.Run("too many PATCH operations", func(t *testing.T) {
+		id := createUser(t, uniq(t, "ops"), nil)
+		ops := make([]any, DefaultMaxPatchOperations+1)
+		for i := range ops {
+			ops[i] = map[string]any{"op": "replace", "path": "title", "value": "t"}
+		}
+		call(t, http.MethodPatch, "/scim/v2/Users/"+id, map[string]any{
+			"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}, "Operations": ops,
+		}).expectError(t, http.StatusBadRequest, "invalidValue")
+	})
 	t.Run("filter too long", func(t *testing.T) {
 		f := `userName eq "` + strings.Repeat("a", 5000) + `"`
 		call(t, http.MethodPost, "/scim/v2/Users/.search", map[string]any{"filter": f}).

@@ -30,6 +30,7 @@ import (
 // One envtest control plane and one manager for the whole package.
 var (
 	k8sClient  client.Client
+	testMgr    ctrl.Manager
 	srv        *Server // the server under test, started by the manager
 	limitedSrv *Server // same store, with a low rate limit
 	serverURL  string  // http://127.0.0.1:port
@@ -77,6 +78,7 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "creating manager:", err)
 		return 1
 	}
+	testMgr = mgr
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := v1alpha1.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
