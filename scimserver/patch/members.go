@@ -176,8 +176,8 @@ func memberIDs(value any) ([]string, error) {
 		}
 		ids = append(ids, strings.TrimSpace(s))
 	}
-	if len(ids) > schema.MaxArrayLength {
-		return nil, schema.Errorf(http.StatusBadRequest, schema.ScimTypeInvalidValue, "more than %d members in one operation", schema.MaxArrayLength)
+	if len(ids) > schema.MaxMembers {
+		return nil, schema.Errorf(http.StatusBadRequest, schema.ScimTypeInvalidValue, "more than %d members in one operation", schema.MaxMembers)
 	}
 	return ids, nil
 }

@@ -3,6 +3,7 @@ package patch
 import (
 	"errors"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/kubescim/kubescim/scimserver/schema"
@@ -124,5 +125,19 @@ func TestExtractThenApplyGroup(t *testing.T) {
 	}
 	if !jsonEqual(t, got, `{"displayName":"New"}`) {
 		t.Errorf("got %v", got)
+	}
+}
+
+func TestExtractMemberOpsLargeList(t *testing.T) {
+	value := make([]any, 3000)
+	for i := range value {
+		value[i] = map[string]any{"value": "u" + strconv.Itoa(i)}
+	}
+	_, members, err := ExtractMemberOps([]Operation{{Op: OpAdd, Path: "members", Value: value}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(members) != 1 || len(members[0].IDs) != 3000 || members[0].IDs[2999] != "u2999" {
+		t.Errorf("got %d ops", len(members))
 	}
 }

@@ -13,6 +13,9 @@ const (
 	MaxStringLength = 8 << 10
 	MaxArrayLength  = 1000
 	MaxDepth        = 8
+	// MaxMembers bounds a Group's top-level "members" list instead of MaxArrayLength: a PUT
+	// may carry a whole large group (the HTTP layer's body size limit applies as well).
+	MaxMembers = 100_000
 )
 
 // manager is the enterprise manager attribute, whose shape varies by IdP (see normalizeManager).
@@ -358,8 +361,12 @@ func checkLimits(name string, v any, depth int) error {
 		if depth >= MaxDepth {
 			return invalidValue("attribute %q: nested deeper than %d levels", name, MaxDepth)
 		}
-		if len(t) > MaxArrayLength {
-			return invalidValue("attribute %q: more than %d values", name, MaxArrayLength)
+		limit := MaxArrayLength
+		if depth == 1 && name == "members" {
+			limit = MaxMembers
+		}
+		if len(t) > limit {
+			return invalidValue("attribute %q: more than %d values", name, limit)
 		}
 		for _, e := range t {
 			if err := checkLimits(name, e, depth+1); err != nil {

@@ -130,3 +130,29 @@ func TestNormalizeErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestNormalizeLargeGroupMembers(t *testing.T) {
+	members := make([]any, 5000)
+	for i := range members {
+		members[i] = map[string]any{"value": "u" + strings.Repeat("x", i%7)}
+	}
+	got, err := Normalize(GroupResource, map[string]any{"displayName": "big", "members": members})
+	if err != nil {
+		t.Fatalf("5000 members refused: %v", err)
+	}
+	if n := len(got["members"].([]any)); n != 5000 {
+		t.Errorf("members = %d", n)
+	}
+	members = make([]any, MaxMembers+1)
+	for i := range members {
+		members[i] = map[string]any{"value": "u"}
+	}
+	if _, err := Normalize(GroupResource, map[string]any{"displayName": "big", "members": members}); scimType(err) != ScimTypeInvalidValue {
+		t.Errorf("MaxMembers+1: err = %v", err)
+	}
+	// Other lists keep the ordinary limit, also when named "members" deeper down.
+	nested := map[string]any{"members": make([]any, MaxArrayLength+1)}
+	if _, err := Normalize(GroupResource, map[string]any{"displayName": "g", "urn:x:y": nested}); scimType(err) != ScimTypeInvalidValue {
+		t.Errorf("nested members list: err = %v", err)
+	}
+}
