@@ -57,6 +57,9 @@ type Schema struct {
 	Name        string
 	Description string
 	Attributes  []*Attribute
+	// Extension marks a schema extension (RFC 7643 §3.3), whose attributes live under the
+	// schema URN key of a resource map rather than at its top level.
+	Extension bool
 }
 
 // Attribute returns the attribute called name (case-insensitive), or nil.

@@ -130,6 +130,7 @@ var EnterpriseUser = &Schema{
 	ID:          EnterpriseUserURN,
 	Name:        "EnterpriseUser",
 	Description: "Enterprise User",
+	Extension:   true,
 	Attributes: []*Attribute{
 		def(Attribute{Name: "employeeNumber", Description: "Numeric or alphanumeric identifier assigned to a person."}),
 		def(Attribute{Name: "costCenter", Description: "Identifies the name of a cost center."}),

@@ -156,3 +156,23 @@ func TestNormalizeLargeGroupMembers(t *testing.T) {
 		t.Errorf("nested members list: err = %v", err)
 	}
 }
+
+func TestNormalizeNumbers(t *testing.T) {
+	rt := &ResourceType{Name: "Thing", Schema: &Schema{ID: "urn:example:Thing", Attributes: []*Attribute{
+		def(Attribute{Name: "count", Type: TypeInteger}),
+		def(Attribute{Name: "ratio", Type: TypeDecimal}),
+		def(Attribute{Name: "sizes", Type: TypeInteger, MultiValued: true}),
+	}}}
+	got, err := Normalize(rt, obj(t, `{"count":"42","ratio":"0.5","sizes":["1",2,3.0]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["count"] != int64(42) || got["ratio"] != 0.5 || !equalJSON(t, got["sizes"], []any{1, 2, 3}) {
+		t.Errorf("got %#v", got)
+	}
+	for _, bad := range []string{`{"count":"4.5"}`, `{"count":4.5}`, `{"count":true}`, `{"ratio":"x"}`, `{"sizes":[{"a":1}]}`} {
+		if _, err := Normalize(rt, obj(t, bad)); scimType(err) != ScimTypeInvalidValue {
+			t.Errorf("%s: err = %v, want invalidValue", bad, err)
+		}
+	}
+}

@@ -19,7 +19,7 @@ type Path struct {
 // IsExtension reports whether the path lies in an extension schema, i.e. under the
 // extension's URN key in a resource map.
 func (p Path) IsExtension() bool {
-	return p.Schema != nil && !strings.HasPrefix(p.Schema.ID, "urn:ietf:params:scim:schemas:core:")
+	return p.Schema != nil && p.Schema.Extension
 }
 
 // Target returns the attribute the path ends at: Sub if set, else Attr.
