@@ -15,7 +15,7 @@ var (
 func (s *Server) handleServiceProviderConfig(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, schema.ServiceProviderConfig(schema.ServiceProviderOptions{
 		MaxResults:     s.opts.MaxResults,
-		BulkSupported:  false,
+		BulkSupported:  true,
 		MaxOperations:  s.opts.MaxPatchOperations,
 		MaxPayloadSize: int(s.opts.MaxBodyBytes),
 	}, s.baseURL(r)))

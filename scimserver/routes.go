@@ -67,10 +67,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			return s.handleSchemas(w, r, segs[1:])
 		}
 	case len(segs) == 1 && strings.EqualFold(segs[0], "Bulk"):
-		allowed = "POST"
-		handler = func(http.ResponseWriter, *http.Request) error {
-			return schema.Errorf(http.StatusNotImplemented, "", "bulk operations are not supported")
-		}
+		allowed, handler = "POST", s.handleBulk
 	}
 	if allowed == "" {
 		writeError(ctx, w, schema.Errorf(http.StatusNotFound, "", "no SCIM endpoint at %s", r.URL.Path))

@@ -69,7 +69,7 @@ func TestRouting(t *testing.T) {
 		{http.MethodGet, "/scim/v2/Users/.search", http.StatusMethodNotAllowed, "POST"},
 		{http.MethodGet, "/scim/v2/.search", http.StatusMethodNotAllowed, "POST"},
 		{http.MethodPost, "/scim/v2/Schemas", http.StatusMethodNotAllowed, "GET"},
-		{http.MethodPost, "/scim/v2/Bulk", http.StatusNotImplemented, ""},
+		{http.MethodGet, "/scim/v2/Bulk", http.StatusMethodNotAllowed, "POST"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -259,8 +259,8 @@ func TestDiscovery(t *testing.T) {
 	if p, _ := spc.body["patch"].(map[string]any); p["supported"] != true {
 		t.Errorf("patch.supported = %v", spc.body["patch"])
 	}
-	if b, _ := spc.body["bulk"].(map[string]any); b["supported"] != false {
-		t.Errorf("bulk.supported = %v, want false (/Bulk answers 501)", spc.body["bulk"])
+	if b, _ := spc.body["bulk"].(map[string]any); b["supported"] != true || b["maxOperations"] != float64(DefaultMaxPatchOperations) {
+		t.Errorf("bulk = %v, want supported with maxOperations", spc.body["bulk"])
 	}
 	if f, _ := spc.body["filter"].(map[string]any); f["supported"] != true || f["maxResults"] != float64(500) {
 		t.Errorf("filter = %v, want supported with maxResults 500", spc.body["filter"])
