@@ -27,6 +27,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -160,6 +161,39 @@ func TestNamespaceDeletionCompletes(t *testing.T) {
 		return k8s.Get(ctx, client.ObjectKeyFromObject(ns), &corev1.Namespace{})
 	}, 60*time.Second, 200*time.Millisecond).Should(Satisfy(apierrors.IsNotFound),
 		"the namespace controller should finalize the namespace")
+}
+
+// The tokens controller signs with the key kube-apiserver verifies with, so a ServiceAccount
+// token it issues authenticates; the root CA publisher and ServiceAccount controller run too.
+func TestServiceAccountTokensAuthenticate(t *testing.T) {
+	g := NewWithT(t)
+	ctx := t.Context()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "tokens"}}
+	g.Expect(k8s.Create(ctx, ns)).To(Succeed())
+	g.Eventually(func() error {
+		return k8s.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: "default"}, &corev1.ServiceAccount{})
+	}, 30*time.Second, 100*time.Millisecond).Should(Succeed(), "the ServiceAccount controller creates default")
+	g.Eventually(func() error {
+		return k8s.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: "kube-root-ca.crt"}, &corev1.ConfigMap{})
+	}, 30*time.Second, 100*time.Millisecond).Should(Succeed(), "the root CA publisher creates kube-root-ca.crt")
+
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "default-token", Namespace: ns.Name,
+			Annotations: map[string]string{corev1.ServiceAccountNameKey: "default"}},
+		Type: corev1.SecretTypeServiceAccountToken,
+	}
+	g.Expect(k8s.Create(ctx, secret)).To(Succeed())
+	g.Eventually(func() ([]byte, error) {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(secret), secret)
+		return secret.Data[corev1.ServiceAccountTokenKey], err
+	}, 30*time.Second, 100*time.Millisecond).ShouldNot(BeEmpty(), "the tokens controller fills the token")
+
+	review := &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{
+		Token: string(secret.Data[corev1.ServiceAccountTokenKey]),
+	}}
+	g.Expect(k8s.Create(ctx, review)).To(Succeed())
+	g.Expect(review.Status.Authenticated).To(BeTrue(), "token review error: %s", review.Status.Error)
+	g.Expect(review.Status.User.Username).To(Equal("system:serviceaccount:tokens:default"))
 }
 
 func TestKubectlVersionReportsServerVersion(t *testing.T) {
