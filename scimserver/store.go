@@ -115,7 +115,19 @@ func update[T client.Object](ctx context.Context, s *Server, obj T, pre precondi
 	current := obj
 	for attempt := 0; ; attempt++ {
 		if err := pre.checkWrite(current.GetResourceVersion()); err != nil {
-			return zero, err
+			if attempt > 0 {
+				return zero, err
+			}
+			// The cache may lag behind a write made through another replica: decide on the
+			// live version.
+			fresh, ferr := liveCopy(ctx, s, obj)
+			if ferr != nil {
+				return zero, ferr
+			}
+			if err := pre.checkWrite(fresh.GetResourceVersion()); err != nil {
+				return zero, err
+			}
+			current = fresh
 		}
 		next := current.DeepCopyObject().(T)
 		if err := mutate(next); err != nil {
@@ -138,24 +150,44 @@ func update[T client.Object](ctx context.Context, s *Server, obj T, pre precondi
 		if attempt+1 >= maxConflictRetries {
 			return zero, fmt.Errorf("updating %s after %d conflicts: %w", obj.GetName(), attempt+1, err)
 		}
-		fresh := obj.DeepCopyObject().(T)
-		gctx, cancel := context.WithTimeout(ctx, apiTimeout)
-		err = s.apiReader.Get(gctx, client.ObjectKeyFromObject(obj), fresh)
-		cancel()
+		fresh, err := liveCopy(ctx, s, obj)
 		if err != nil {
 			return zero, err
-		}
-		if !live(fresh) || fresh.GetUID() != obj.GetUID() {
-			return zero, notFound(kindOf(obj), string(obj.GetUID()))
 		}
 		current = fresh
 	}
 }
 
+// liveCopy reads obj from the API server (not the cache); an object deleted or replaced since
+// is a 404.
+func liveCopy[T client.Object](ctx context.Context, s *Server, obj T) (T, error) {
+	var zero T
+	fresh := obj.DeepCopyObject().(T)
+	gctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	if err := s.apiReader.Get(gctx, client.ObjectKeyFromObject(obj), fresh); err != nil {
+		if apierrors.IsNotFound(err) {
+			return zero, notFound(kindOf(obj), string(obj.GetUID()))
+		}
+		return zero, err
+	}
+	if !live(fresh) || fresh.GetUID() != obj.GetUID() {
+		return zero, notFound(kindOf(obj), string(obj.GetUID()))
+	}
+	return fresh, nil
+}
+
 // remove deletes obj, preconditioned on its uid (and resourceVersion when If-Match was sent).
 func (s *Server) remove(ctx context.Context, obj client.Object, pre preconditions) error {
 	if err := pre.checkWrite(obj.GetResourceVersion()); err != nil {
-		return err
+		fresh, ferr := liveCopy(ctx, s, obj)
+		if ferr != nil {
+			return ferr
+		}
+		if err := pre.checkWrite(fresh.GetResourceVersion()); err != nil {
+			return err
+		}
+		obj = fresh
 	}
 	uid := obj.GetUID()
 	precond := client.Preconditions{UID: &uid}
