@@ -115,6 +115,35 @@ func TestChartInstallsIntoAPIServer(t *testing.T) {
 	if _, err := cs.CoreV1().Namespaces().Get(ctx, "kubescim-users", metav1.GetOptions{}); err != nil {
 		t.Errorf("per-user ServiceAccount namespace: %v", err)
 	}
+
+	t.Run("helm install and upgrade keep the generated token", func(t *testing.T) {
+		// A second release beside the applied one: the CRDs are already there.
+		const rel, relNamespace = "second", "helm-release"
+		secretName := rel + "-kubescim-scim-token"
+		token := func() []byte {
+			s, err := cs.CoreV1().Secrets(relNamespace).Get(ctx, secretName, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(s.Data["idp"]) == 0 {
+				t.Fatalf("Secret %s has no idp token: %v", secretName, s.Data)
+			}
+			return s.Data["idp"]
+		}
+		common := []string{".", "--namespace", relNamespace, "--kubeconfig", cluster.KubeconfigPath, "--set", "crds.install=false"}
+		// No --kube-version here: helm checks Chart.yaml's kubeVersion against the API server's
+		// reported version, which the dev cluster's binaries carry.
+		if out, err := helm(t, append([]string{"install", rel, "--create-namespace"}, common...)...); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		installed := token()
+		if out, err := helm(t, append([]string{"upgrade", rel}, common...)...); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		if upgraded := token(); string(upgraded) != string(installed) {
+			t.Error("helm upgrade replaced the generated SCIM token; IdPs would lose access")
+		}
+	})
 }
 
 func replicaSetConditions(t *testing.T, cs kubernetes.Interface) string {

@@ -55,6 +55,10 @@ func helm(t *testing.T, args ...string) (string, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(t.Context(), helmBinary, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// Keep helm's cache and config out of the user's home directory.
+	home := t.TempDir()
+	cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+home+"/cache",
+		"HELM_CONFIG_HOME="+home+"/config", "HELM_DATA_HOME="+home+"/data")
 	err := cmd.Run()
 	if err != nil {
 		return stdout.String() + stderr.String(), fmt.Errorf("helm %s: %w\n%s", strings.Join(args, " "), err, stderr.String())
