@@ -57,7 +57,7 @@ func TestMicrosoftConformanceCollection(t *testing.T) {
 	newman := findUp("bin/newman/node_modules/.bin/newman")
 	collection := findUp("shared/conformance/ms-scim-reference-tests.postman_collection.json")
 	if newman == "" || collection == "" {
-		t.Skip("newman (bin/newman) or shared/conformance not present; `make test` installs newman")
+		t.Fatalf("newman (bin/newman, installed by `make test`) or ../shared/conformance not found: newman=%q collection=%q", newman, collection)
 	}
 	emptyStore(t)
 
