@@ -71,10 +71,8 @@ func TestREADMEWalkthrough(t *testing.T) {
 		"TOKEN="+dev.token,
 		"SCIM="+dev.scimURL,
 	)
-	work := filepath.Join(tmp, "work")
-	if err := os.Mkdir(work, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	// The blocks run where .dev is, as a reader's shell in the repository does.
+	work := tmp
 
 	var answers []string
 	for i, block := range blocks {
