@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"context"
+	"time"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
@@ -47,9 +48,21 @@ type relevantChange func(oldObj, newObj client.Object) bool
 // enqueueBoth maps the object of create, delete and generic events, and both the old and the
 // new object of relevant updates, to requests for cluster-scoped objects named by fn.
 func enqueueBoth(fn mapFunc, relevant relevantChange) handler.Funcs {
+	return enqueueBothAfter(fn, relevant, 0)
+}
+
+// enqueueBothAfter is enqueueBoth with the requests delayed, so that a burst of changes (an
+// IdP pushing thousands of members) coalesces into one reconcile. Only for status that may lag
+// a little; never for RBAC.
+func enqueueBothAfter(fn mapFunc, relevant relevantChange, delay time.Duration) handler.Funcs {
 	add := func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], obj client.Object) {
 		for _, name := range fn(ctx, obj) {
-			q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Name: name}})
+			req := reconcile.Request{NamespacedName: types.NamespacedName{Name: name}}
+			if delay > 0 {
+				q.AddAfter(req, delay)
+			} else {
+				q.Add(req)
+			}
 		}
 	}
 	return handler.Funcs{

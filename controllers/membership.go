@@ -94,12 +94,29 @@ func (m membership) directMembers(ctx context.Context, group string) ([]*scimv1.
 	return us, gs, nil
 }
 
+// memberGroups returns the live groups whose memberOf names group.
+func (m membership) memberGroups(ctx context.Context, group string) ([]*scimv1.ScimGroup, error) {
+	var groups scimv1.ScimGroupList
+	if err := m.reader.List(ctx, &groups, client.MatchingFields{scimv1.IndexMemberOf: group}, readOnly); err != nil {
+		return nil, fmt.Errorf("listing member groups of ScimGroup %s: %w", group, err)
+	}
+	gs := make([]*scimv1.ScimGroup, 0, len(groups.Items))
+	for i := range groups.Items {
+		if groups.Items[i].DeletionTimestamp.IsZero() {
+			gs = append(gs, &groups.Items[i])
+		}
+	}
+	return gs, nil
+}
+
 // resolved is the transitive content of one or more root groups.
 type resolved struct {
 	// users are the distinct users reached, by object name.
 	users map[string]*scimv1.ScimUser
 	// groups are the names of the groups walked, roots included.
 	groups map[string]bool
+	// directUsers and directGroups count the live direct members of the first root.
+	directUsers, directGroups int
 }
 
 // members walks down from the root groups (object names) through nested groups and returns
@@ -116,6 +133,9 @@ func (m membership) members(ctx context.Context, roots ...string) (resolved, err
 		users, groups, err := m.directMembers(ctx, g)
 		if err != nil {
 			return r, err
+		}
+		if len(roots) > 0 && g == roots[0] && r.directUsers == 0 && r.directGroups == 0 {
+			r.directUsers, r.directGroups = len(users), len(groups)
 		}
 		for _, u := range users {
 			r.users[u.Name] = u
@@ -172,7 +192,7 @@ func (m membership) cycleThrough(ctx context.Context, root string) ([]string, er
 	visit = func(g string) error {
 		state[g] = onStack
 		stack = append(stack, g)
-		_, subs, err := m.directMembers(ctx, g)
+		subs, err := m.memberGroups(ctx, g)
 		if err != nil {
 			return err
 		}

@@ -61,7 +61,22 @@ func managedBindingName(binding string, shard int) string {
 
 // sortSubjects orders subjects deterministically (by kind, namespace, name).
 func sortSubjects(s []rbacv1.Subject) {
-	sort.Slice(s, func(i, j int) bool { return subjectKey(s[i]) < subjectKey(s[j]) })
+	sort.Sort(bySubjectKey(s))
+}
+
+type bySubjectKey []rbacv1.Subject
+
+func (s bySubjectKey) Len() int      { return len(s) }
+func (s bySubjectKey) Swap(i, j int) { s[i], s[j] = s[j], s[i] }
+func (s bySubjectKey) Less(i, j int) bool {
+	a, b := s[i], s[j]
+	if a.Kind != b.Kind {
+		return a.Kind < b.Kind
+	}
+	if a.Namespace != b.Namespace {
+		return a.Namespace < b.Namespace
+	}
+	return a.Name < b.Name
 }
 
 // shardSubjects splits subjects into shards of at most max subjects. Every subject goes to the

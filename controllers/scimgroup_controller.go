@@ -81,15 +81,11 @@ func (r *ScimGroupReconciler) reconcile(ctx context.Context, g *scimv1.ScimGroup
 	st := &g.Status
 	st.ObservedGeneration = gen
 
-	users, subgroups, err := r.members.directMembers(ctx, g.Name)
-	if err != nil {
-		return err
-	}
-	st.UserMembers, st.GroupMembers = int32(len(users)), int32(len(subgroups))
 	res, err := r.members.members(ctx, g.Name)
 	if err != nil {
 		return err
 	}
+	st.UserMembers, st.GroupMembers = int32(res.directUsers), int32(res.directGroups)
 	st.EffectiveUsers = int32(len(res.users))
 
 	var bindings scimv1.ScimGroupBindingList

@@ -19,6 +19,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -41,6 +42,10 @@ const (
 	userWorkers    = 4
 	groupWorkers   = 2
 )
+
+// groupStatusDelay coalesces member changes before a group's counts are recomputed: counting a
+// 100,000-member group on every single membership change would be quadratic during a bulk push.
+const groupStatusDelay = time.Second
 
 // SetupWithManager registers the ScimGroupBinding, ScimUser and ScimGroup reconcilers, their
 // private cache indexes and the kubescim metrics. The shared indexes
@@ -102,8 +107,8 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	err = ctrl.NewControllerManagedBy(mgr).
 		Named("scimgroup").
 		For(&scimv1.ScimGroup{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, finalizerMissing))).
-		Watches(&scimv1.ScimUser{}, enqueueBoth(fan.userToGroups, specChanged)).
-		Watches(&scimv1.ScimGroup{}, enqueueBoth(fan.groupToGroups, specChanged)).
+		Watches(&scimv1.ScimUser{}, enqueueBothAfter(fan.userToGroups, specChanged, groupStatusDelay)).
+		Watches(&scimv1.ScimGroup{}, enqueueBothAfter(fan.groupToGroups, specChanged, groupStatusDelay)).
 		Watches(&scimv1.ScimGroupBinding{}, enqueueBoth(fan.bindingToGroups, specChanged)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: groupWorkers}).
 		Complete(groups)

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-logr/logr/funcr"
 	corev1 "k8s.io/api/core/v1"
@@ -139,6 +140,9 @@ func runSuite(m *testing.M) int {
 		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 	}
+	// The suite writes tens of thousands of objects; etcd's fsync per write would dominate.
+	env.ControlPlane.Etcd = &envtest.Etcd{}
+	env.ControlPlane.Etcd.Configure().Append("unsafe-no-fsync", "true")
 	cfg, err := env.Start()
 	must(err)
 	defer func() { _ = env.Stop() }()
@@ -168,7 +172,7 @@ func runSuite(m *testing.M) int {
 		go func() {
 			defer wg.Done()
 			if err := mgr.Start(ctx); err != nil {
-				panic(err)
+				fmt.Fprintln(os.Stderr, "manager stopped:", err)
 			}
 		}()
 	}
@@ -201,9 +205,10 @@ func newTestManager(ctx context.Context, cfg *rest.Config, label string, opts Op
 	}
 	rbSel := labels.NewSelector().Add(*rbReq)
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:     scheme,
-		Metrics:    metricsserver.Options{BindAddress: "0"},
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+		Scheme:                  scheme,
+		Metrics:                 metricsserver.Options{BindAddress: "0"},
+		Controller:              config.Controller{SkipNameValidation: ptr.To(true)},
+		GracefulShutdownTimeout: ptr.To(5 * time.Second),
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
 			&scimv1.ScimUser{}:           {Label: sel},
 			&scimv1.ScimGroup{}:          {Label: sel},
