@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -136,6 +137,12 @@ func runSuite(m *testing.M) int {
 	must(clientgoscheme.AddToScheme(scheme))
 	must(scimv1.AddToScheme(scheme))
 
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		// Same binaries as `make test`: built once from source by hack/setup-envtest.sh.
+		out, err := exec.Command(filepath.Join("..", "hack", "setup-envtest.sh")).Output()
+		must(err)
+		must(os.Setenv("KUBEBUILDER_ASSETS", strings.TrimSpace(string(out))))
+	}
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
