@@ -71,6 +71,11 @@ func TestREADMEWalkthrough(t *testing.T) {
 		"TOKEN="+dev.token,
 		"SCIM="+dev.scimURL,
 	)
+	// Issue 8: the dev cluster reports a real server version, so kubectl version succeeds.
+	if out, err := runBlock(t, "kubectl version", tmp, env); err != nil || !strings.Contains(out, "Server Version: v1.35.4") {
+		t.Errorf("kubectl version against kubescim dev: %v\n%s", err, out)
+	}
+
 	// The blocks run where .dev is, as a reader's shell in the repository does.
 	work := tmp
 
