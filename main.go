@@ -134,7 +134,8 @@ func main() {
 	}
 	fs := flag.CommandLine // holds controller-runtime's --kubeconfig
 	c := bindFlags(fs, dev)
-	zapOpts := zap.Options{}
+	// Dev mode logs for a person at a terminal; the operator logs JSON for a log pipeline.
+	zapOpts := zap.Options{Development: dev}
 	zapOpts.BindFlags(fs)
 	_ = fs.Parse(args)
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
