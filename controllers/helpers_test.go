@@ -27,6 +27,7 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -240,3 +241,5 @@ func setActive(t *testing.T, u *scimv1.ScimUser, active bool) {
 		u.Annotations[changedAtAnnotation] = time.Now().UTC().Format(time.RFC3339Nano)
 	})
 }
+
+func isConflict(err error) bool { return apierrors.IsConflict(err) }
