@@ -44,7 +44,7 @@ const invalidSelectorReason = "InvalidNamespaceSelector"
 
 // writeParallelism bounds concurrent writes within one reconcile, so a binding over 200
 // namespaces converges in a few round trips without flooding the API server.
-const writeParallelism = 8
+const writeParallelism = 16
 
 // ScimGroupBindingReconciler turns a ScimGroupBinding into RoleBindings (one set of shards per
 // selected namespace) or ClusterRoleBindings, whose subjects are the active users of the bound
