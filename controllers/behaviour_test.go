@@ -27,7 +27,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -328,7 +327,19 @@ func TestClusterScopeAndRoleKinds(t *testing.T) {
 		}
 		return nil
 	})
-	if !meta.IsStatusConditionTrue(b.Status.Conditions, scimv1.ReadyCondition) {
-		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(b), b)
+
+	// A namespaced Role is bound by name in each selected namespace.
+	ns := newNamespace(t, "rolekind-a", nil)
+	mustCreate(t, &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Name: "deployer", Namespace: ns.Name},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}}},
+	})
+	rb := &scimv1.ScimGroupBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "cluster-devs-deploy"},
+		Spec: scimv1.ScimGroupBindingSpec{Group: g.Spec.DisplayName, Namespaces: []string{ns.Name},
+			RoleRef: scimv1.RoleRef{Kind: "Role", Name: "deployer"}},
 	}
+	mustCreate(t, rb)
+	eventually(t, "Role granted", expectAllowed("oidc:olga", "get", "secrets", ns.Name, true))
+	eventually(t, "ready", expectCondition(rb, scimv1.ReadyCondition, metav1.ConditionTrue, ""))
 }

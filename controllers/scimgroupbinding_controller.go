@@ -51,6 +51,7 @@ const writeParallelism = 16
 // group and its nested groups. It prunes whatever no longer applies.
 type ScimGroupBindingReconciler struct {
 	reader   client.Reader // the manager's cache
+	live     client.Reader // the API server, for objects the cache may not hold
 	writer   client.Client // writes (and status)
 	opts     Options
 	members  membership
@@ -361,9 +362,10 @@ func (r *ScimGroupBindingReconciler) apply(ctx context.Context, existing, desire
 		if !apierrors.IsAlreadyExists(err) {
 			return wrapWrite("creating", desired, err)
 		}
-		// Not yet in the cache, or made by someone else under our name: adopt it.
+		// Not yet in the cache, or made by someone else under our name (perhaps outside a
+		// label-filtered cache): read it from the API server and adopt it.
 		existing = desired.DeepCopyObject().(client.Object)
-		if err := r.reader.Get(ctx, key, existing); err != nil {
+		if err := r.live.Get(ctx, key, existing); err != nil {
 			return wrapWrite("reading", desired, err)
 		}
 	}

@@ -66,7 +66,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options) error {
 	audit := newAuditor(ctrl.Log.WithName("audit"), reader, opts)
 	fan := fanout{reader: reader, members: members, log: ctrl.Log.WithName("fanout")}
 
-	bindings := &ScimGroupBindingReconciler{reader: reader, writer: mgr.GetClient(), opts: opts, members: members,
+	bindings := &ScimGroupBindingReconciler{reader: reader, live: mgr.GetAPIReader(), writer: mgr.GetClient(), opts: opts, members: members,
 		audit: audit, recorder: recorder, tallies: newTallies()}
 	userEvents := enqueueBoth(fan.userToBindings, specChanged)
 	mapDelete := userEvents.DeleteFunc
