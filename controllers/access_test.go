@@ -107,6 +107,10 @@ func TestGroupMembershipBecomesRoleBindingSubjects(t *testing.T) {
 	update(t, alice, func(u *scimv1.ScimUser) { u.Spec.MemberOf = nil })
 	eventually(t, "alice unbound", expectSubjects(b.Name, ns.Name))
 	eventually(t, "authorizer refuses alice", expectAllowed("oidc:alice@example.com", "get", "pods", ns.Name, false))
+	// A binding without members keeps one RoleBinding with no subjects (documented in doc.go).
+	if rbs, err := managedRoleBindings(b.Name); err != nil || len(rbs) != 1 || len(rbs[0].Subjects) != 0 {
+		t.Errorf("empty binding: %d RoleBindings (%v)", len(rbs), err)
+	}
 	eventually(t, "alice's access cleared", func() error {
 		var u scimv1.ScimUser
 		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(alice), &u); err != nil {

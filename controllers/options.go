@@ -14,9 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package controllers turns SCIM group membership into RBAC: one reconciler per root kind
-// (ScimGroupBinding -> RoleBindings/ClusterRoleBindings, ScimUser -> status and per-user
-// ServiceAccount, ScimGroup -> status and the membership finalizer).
 package controllers
 
 import (

@@ -1,0 +1,59 @@
+/*
+Copyright 2026 The kubescim Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package controllers turns SCIM group membership into RBAC. There is one reconciler per root
+// kind:
+//
+//   - ScimGroupBindingReconciler writes the RoleBindings (one set per selected namespace) or
+//     ClusterRoleBindings of a binding. Subjects are the active users, with a valid subject
+//     name, of the bound group and of every group nested in it (cycles are walked once).
+//   - ScimUserReconciler maintains the user's status (groups, effective access, subjects) and,
+//     with per-user ServiceAccounts enabled, the user's ServiceAccount.
+//   - ScimGroupReconciler maintains the group's status and its deletion finalizer, which removes
+//     the group from its members' spec.memberOf before the group goes away.
+//
+// Fan-out runs through cache field indexes: a user change re-reconciles exactly the bindings of
+// the groups it is (or was) in, directly or through nesting; a group change those of the group
+// and its ancestors; a namespace change those whose namespaces or selector match it; a change to
+// a managed RoleBinding (drift) its binding.
+//
+// Managed objects are named "kubescim-<binding>" for the first shard and
+// "kubescim-<binding>:<n>" for further shards (":" cannot occur in a binding name, so no two
+// bindings' objects collide). Each holds at most Options.MaxSubjectsPerBinding subjects; a
+// subject's shard is chosen by a hash of its name, so one membership change rewrites one shard.
+// A binding whose group currently has no eligible members keeps one RoleBinding per namespace
+// with no subjects: the object shows where the binding applies, and the next member is a patch.
+// Bindings are labelled app.kubernetes.io/managed-by=kubescim and scim.kubescim.io/binding, and
+// owned by their ScimGroupBinding; kubescim prunes them itself (namespaces that stop matching,
+// shards no longer needed, refused roles, missing groups, deleted bindings) rather than rely on
+// the garbage collector.
+//
+// Subject names that the API server treats specially (empty, "system:..." in any case, with or
+// without the configured prefix, "*", names with control characters or surrounding spaces) are
+// never written; the user gets SubjectValid=False and is granted nothing.
+//
+// Per-user ServiceAccounts: a user obtains a short-lived token for theirs with the
+// TokenRequest API, e.g. `kubectl create token <scimuser-object-name> -n kubescim-users`
+// (run by an admin or a self-service portal allowed to create serviceaccounts/token there).
+// Deactivating or deleting the user deletes the ServiceAccount, which invalidates all its
+// tokens; reactivation creates a new one.
+//
+// Audit: every subject added or removed is logged by the logger named "audit" as one structured
+// line with the user's SCIM id and userName (the audit log is the one place personal data is
+// logged at info level: it exists to say who got or lost access), the namespaces, role, group,
+// binding, and the name (never the value) of the SCIM token that made the change. Events are
+// recorded on the ScimUser, ScimGroup and ScimGroupBinding for user-visible transitions.
+package controllers
