@@ -36,6 +36,10 @@ import (
 // maxAccessSummary bounds status.accessSummary, a one-line view for `kubectl get -o wide`.
 const maxAccessSummary = 200
 
+// maxAccessGrants bounds status.access so that a user in many widely bound groups cannot push
+// the ScimUser past the API server's object size limit; the Ready message gives the full count.
+const maxAccessGrants = 1000
+
 // ScimUserReconciler maintains a ScimUser's status (groups, effective access, subjects,
 // conditions) and, when enabled, its per-user ServiceAccount. The RBAC objects themselves are
 // written by the ScimGroupBindingReconciler.
@@ -101,6 +105,10 @@ func (r *ScimUserReconciler) reconcile(ctx context.Context, u *scimv1.ScimUser, 
 			return err
 		}
 	}
+	grants := len(st.Access)
+	if grants > maxAccessGrants {
+		st.Access = st.Access[:maxAccessGrants]
+	}
 	st.AccessSummary = accessSummary(st.Access)
 	r.announceAccess(u, before.Status.Access, st.Access)
 
@@ -118,7 +126,7 @@ func (r *ScimUserReconciler) reconcile(ctx context.Context, u *scimv1.ScimUser, 
 		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, scimv1.ApplyFailedReason, saErr.Error())
 	default:
 		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, true, scimv1.ReconciledReason,
-			fmt.Sprintf("%d grants through %d groups", len(st.Access), len(st.Groups)))
+			fmt.Sprintf("%d grants through %d groups", grants, len(st.Groups)))
 	}
 	return saErr
 }
