@@ -199,7 +199,9 @@ func patchedCopy(existing, desired client.Object) client.Object {
 	out.SetOwnerReferences(refs)
 	_, outSubjects := bindingParts(out)
 	_, deSubjects := bindingParts(desired)
-	*outSubjects = *deSubjects
+	// A private copy: the write decodes the response into out, and desired's subjects are shared
+	// by every namespace's shard.
+	*outSubjects = append([]rbacv1.Subject(nil), *deSubjects...)
 	return out
 }
 
