@@ -76,6 +76,13 @@ const (
 	UserIDAnnotation = "scim.kubescim.io/user-id"
 	// UserNameAnnotation holds the userName of the ScimUser a ServiceAccount belongs to.
 	UserNameAnnotation = "scim.kubescim.io/user-name"
+	// ChangedAtAnnotation is stamped by the SCIM server on every ScimUser and ScimGroup it
+	// writes: the time of the write (RFC 3339 with nanoseconds). Controllers measure revocation
+	// latency from it.
+	ChangedAtAnnotation = "scim.kubescim.io/changed-at"
+	// ChangedByAnnotation is stamped next to ChangedAtAnnotation: the name (never the value) of
+	// the SCIM bearer token that made the change, for the audit log.
+	ChangedByAnnotation = "scim.kubescim.io/changed-by"
 	// GroupFinalizer lets the group controller remove a deleted group from its members'
 	// memberOf lists before the group goes away, so a later group of the same name does not
 	// inherit old members.
