@@ -28,13 +28,6 @@ import (
 	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
 )
 
-// Annotations the SCIM server stamps on every ScimUser/ScimGroup it writes. They mirror
-// scimserver.ChangedAtAnnotation/ChangedByAnnotation; controllers do not import the HTTP layer.
-const (
-	changedAtAnnotation = "scim.kubescim.io/changed-at"
-	changedByAnnotation = "scim.kubescim.io/changed-by"
-)
-
 // maxPropagationAge bounds the changes measured by kubescim_rbac_propagation_seconds: an older
 // changed-at belongs to an earlier change, not to the write being measured.
 const maxPropagationAge = 10 * time.Minute
@@ -51,8 +44,8 @@ type subjectOwner struct {
 }
 
 func ownerOf(u *scimv1.ScimUser) subjectOwner {
-	o := subjectOwner{userID: string(u.UID), userName: u.Spec.UserName, changedBy: u.Annotations[changedByAnnotation]}
-	if t, err := time.Parse(time.RFC3339Nano, u.Annotations[changedAtAnnotation]); err == nil {
+	o := subjectOwner{userID: string(u.UID), userName: u.Spec.UserName, changedBy: u.Annotations[scimv1.ChangedByAnnotation]}
+	if t, err := time.Parse(time.RFC3339Nano, u.Annotations[scimv1.ChangedAtAnnotation]); err == nil {
 		o.changedAt = t
 	}
 	return o

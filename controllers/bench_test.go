@@ -212,7 +212,7 @@ func (f *revocationFixture) setActive(ctx context.Context, i int, active bool) e
 		if u.Annotations == nil {
 			u.Annotations = map[string]string{}
 		}
-		u.Annotations[changedAtAnnotation] = time.Now().UTC().Format(time.RFC3339Nano)
+		u.Annotations[scimv1.ChangedAtAnnotation] = time.Now().UTC().Format(time.RFC3339Nano)
 		err := k8s.Update(ctx, u)
 		if client.IgnoreAlreadyExists(err) == nil {
 			return err

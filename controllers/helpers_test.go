@@ -105,7 +105,7 @@ func newUser(t *testing.T, partition, userName string, memberOf ...string) *scim
 	t.Helper()
 	u := &scimv1.ScimUser{
 		ObjectMeta: metav1.ObjectMeta{Name: scimv1.ObjectNameFor(userName), Labels: suiteLabels(partition),
-			Annotations: map[string]string{changedAtAnnotation: time.Now().UTC().Format(time.RFC3339Nano), changedByAnnotation: "okta-test"}},
+			Annotations: map[string]string{scimv1.ChangedAtAnnotation: time.Now().UTC().Format(time.RFC3339Nano), scimv1.ChangedByAnnotation: "okta-test"}},
 		Spec: scimv1.ScimUserSpec{UserName: userName, MemberOf: memberOf},
 	}
 	mustCreate(t, u)
@@ -238,7 +238,7 @@ func setActive(t *testing.T, u *scimv1.ScimUser, active bool) {
 	t.Helper()
 	update(t, u, func(u *scimv1.ScimUser) {
 		u.Spec.Active = ptr.To(active)
-		u.Annotations[changedAtAnnotation] = time.Now().UTC().Format(time.RFC3339Nano)
+		u.Annotations[scimv1.ChangedAtAnnotation] = time.Now().UTC().Format(time.RFC3339Nano)
 	})
 }
 

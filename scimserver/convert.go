@@ -1,3 +1,19 @@
+/*
+Copyright 2026 The kubescim Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
 package scimserver
 
 import (
@@ -6,6 +22,8 @@ import (
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kubescim/kubescim/api/v1alpha1"
 )
 
 // isURNKey reports whether a resource map key is an extension schema URN.
@@ -88,7 +106,7 @@ func extensionsFromMap(m map[string]any, skip string) (map[string]apiextensionsv
 func metaFor(obj client.Object, resourceType, location string) map[string]any {
 	created := obj.GetCreationTimestamp()
 	lastModified := created.UTC().Format(rfc3339Milli)
-	if at := obj.GetAnnotations()[ChangedAtAnnotation]; at != "" {
+	if at := obj.GetAnnotations()[v1alpha1.ChangedAtAnnotation]; at != "" {
 		lastModified = at
 	}
 	return map[string]any{

@@ -1,3 +1,19 @@
+/*
+Copyright 2026 The kubescim Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
 // Package scimserver is kubescim's embedded SCIM 2.0 server (RFC 7643, RFC 7644). Identity
 // providers push users and groups to it; it stores them as ScimUser and ScimGroup specs. It
 // reads through the manager's cache and writes through the API server; it never writes status
@@ -30,12 +46,7 @@ import (
 // BasePath is where the SCIM API is served.
 const BasePath = "/scim/v2"
 
-// Annotations the SCIM server stamps on every ScimUser and ScimGroup it writes.
 const (
-	// ChangedAtAnnotation holds the time of the SCIM write (RFC 3339, nanoseconds).
-	ChangedAtAnnotation = "scim.kubescim.io/changed-at"
-	// ChangedByAnnotation holds the name (never the value) of the bearer token used.
-	ChangedByAnnotation = "scim.kubescim.io/changed-by"
 	// FieldManager is the field manager of SCIM writes.
 	FieldManager = "kubescim-scim"
 )
