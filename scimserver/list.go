@@ -56,6 +56,9 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, q query, cols ..
 	if len(q.filter) > s.opts.MaxFilterLength {
 		return schema.Errorf(http.StatusBadRequest, "invalidFilter", "the filter is longer than %d characters", s.opts.MaxFilterLength)
 	}
+	if err := checkQueryAttributes(q, cols); err != nil {
+		return err
+	}
 	var (
 		items    []*listItem
 		firstErr error
@@ -134,6 +137,29 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, q query, cols ..
 		"itemsPerPage": len(resources),
 		"Resources":    resources,
 	})
+	return nil
+}
+
+// checkQueryAttributes refuses attributes=, excludedAttributes= and sortBy paths that no
+// listed resource type knows, up front, so the answer does not depend on whether the store
+// happens to hold anything to project.
+func checkQueryAttributes(q query, cols []*collection) error {
+	paths := append(append([]string{}, q.attributes...), q.excluded...)
+	if q.sortBy != "" {
+		paths = append(paths, q.sortBy)
+	}
+	for _, path := range paths {
+		known := false
+		for _, c := range cols {
+			if _, err := c.rt.Resolve(path); err == nil {
+				known = true
+				break
+			}
+		}
+		if !known {
+			return invalidValue("unknown attribute %q", path)
+		}
+	}
 	return nil
 }
 

@@ -19,6 +19,7 @@ package scimserver
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -136,6 +137,13 @@ func TestRequestLimitsAndSyntax(t *testing.T) {
 		call(t, http.MethodPatch, "/scim/v2/Users/"+id, map[string]any{
 			"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}, "Operations": ops,
 		}).expectError(t, http.StatusBadRequest, "invalidValue")
+	})
+	t.Run("unknown attributes, excludedAttributes and sortBy, even when nothing matches", func(t *testing.T) {
+		none := url.QueryEscape(`userName eq "` + uniq(t, "nobody") + `"`)
+		for _, q := range []string{"attributes=bogus", "excludedAttributes=bogus", "sortBy=bogus"} {
+			call(t, http.MethodGet, "/scim/v2/Groups?"+q, nil).expectError(t, http.StatusBadRequest, "invalidValue")
+			call(t, http.MethodGet, "/scim/v2/Users?filter="+none+"&"+q, nil).expectError(t, http.StatusBadRequest, "invalidValue")
+		}
 	})
 	t.Run("filter too long", func(t *testing.T) {
 		f := `userName eq "` + strings.Repeat("a", 5000) + `"`
