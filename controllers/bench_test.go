@@ -44,7 +44,19 @@ var (
 	benchUsers      = envInt("KUBESCIM_BENCH_USERS", 2000)
 	benchGroups     = envInt("KUBESCIM_BENCH_GROUPS", 100)
 	benchNamespaces = envInt("KUBESCIM_BENCH_NAMESPACES", 20)
+	// benchNamespacesPerBinding is how many of the namespaces each group's binding covers
+	// (default all of them, the worst case for revocation: one write per namespace).
+	benchNamespacesPerBinding = min(envInt("KUBESCIM_BENCH_NAMESPACES_PER_BINDING", benchNamespaces), benchNamespaces)
 )
+
+// benchBindingNamespaces returns the namespaces the binding of group g covers.
+func benchBindingNamespaces(g int) []string {
+	names := make([]string, benchNamespacesPerBinding)
+	for j := range names {
+		names[j] = fmt.Sprintf("bench-%03d", (g*benchNamespacesPerBinding+j)%benchNamespaces)
+	}
+	return names
+}
 
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
@@ -90,6 +102,10 @@ func setupRevocationFixture(ctx context.Context) (*revocationFixture, error) {
 		binding := &scimv1.ScimGroupBinding{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("bench-binding-%03d", g)},
 			Spec: scimv1.ScimGroupBindingSpec{Group: group.Spec.DisplayName, RoleRef: scimv1.RoleRef{Kind: "ClusterRole", Name: readerRole},
 				NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"bench": "revocation"}}}}
+		if benchNamespacesPerBinding < benchNamespaces {
+			binding.Spec.NamespaceSelector = nil
+			binding.Spec.Namespaces = benchBindingNamespaces(g)
+		}
 		if err := k8s.Create(ctx, binding); err != nil {
 			return nil, err
 		}
@@ -140,7 +156,7 @@ func setupRevocationFixture(ctx context.Context) (*revocationFixture, error) {
 	c.WaitForCacheSync(ctx)
 	f.rbs = c
 
-	deadline := time.Now().Add(5 * time.Minute)
+	deadline := time.Now().Add(15 * time.Minute)
 	for {
 		var n int
 		for i := range benchUsers {
@@ -177,7 +193,7 @@ func (f *revocationFixture) bound(ctx context.Context, i int, want bool) (bool, 
 				}
 			}
 		}
-		if want && len(found) != benchNamespaces || !want && len(found) != 0 {
+		if want && len(found) != benchNamespacesPerBinding || !want && len(found) != 0 {
 			return false, nil
 		}
 	}
