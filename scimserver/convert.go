@@ -18,6 +18,7 @@ package scimserver
 
 import (
 	"encoding/json"
+	"sort"
 	"strings"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -77,6 +78,20 @@ func extensionsToMap(ext map[string]apiextensionsv1.JSON, m map[string]any) {
 			m[urn] = v
 		}
 	}
+}
+
+// withExtensionURNs appends the URNs of the stored extensions to schemas, sorted so the answer
+// is stable.
+func withExtensionURNs(schemas []any, ext map[string]apiextensionsv1.JSON) []any {
+	urns := make([]string, 0, len(ext))
+	for urn := range ext {
+		urns = append(urns, urn)
+	}
+	sort.Strings(urns)
+	for _, urn := range urns {
+		schemas = append(schemas, urn)
+	}
+	return schemas
 }
 
 // extensionsFromMap moves unknown extension URN keys (all but skip) out of m into stored form.

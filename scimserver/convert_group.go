@@ -59,16 +59,7 @@ func (s *Server) groupResource(ctx context.Context, g *v1alpha1.ScimGroup, base 
 		m["externalId"] = g.Spec.ExternalID
 	}
 	extensionsToMap(g.Spec.Extensions, m)
-	schemas := []any{schema.GroupURN}
-	urns := make([]string, 0, len(g.Spec.Extensions))
-	for urn := range g.Spec.Extensions {
-		urns = append(urns, urn)
-	}
-	sort.Strings(urns)
-	for _, urn := range urns {
-		schemas = append(schemas, urn)
-	}
-	m["schemas"] = schemas
+	m["schemas"] = withExtensionURNs([]any{schema.GroupURN}, g.Spec.Extensions)
 	m["meta"] = metaFor(g, "Group", base+"/Groups/"+id)
 	if withMembers {
 		members, err := s.groupMembers(ctx, g, base)

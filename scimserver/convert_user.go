@@ -159,15 +159,7 @@ func (s *Server) userResource(ctx context.Context, u *v1alpha1.ScimUser, base st
 	if _, ok := m[schema.EnterpriseUserURN]; ok {
 		schemas = append(schemas, schema.EnterpriseUserURN)
 	}
-	urns := make([]string, 0, len(u.Spec.Extensions))
-	for urn := range u.Spec.Extensions {
-		urns = append(urns, urn)
-	}
-	sort.Strings(urns)
-	for _, urn := range urns {
-		schemas = append(schemas, urn)
-	}
-	m["schemas"] = schemas
+	m["schemas"] = withExtensionURNs(schemas, u.Spec.Extensions)
 	m["meta"] = metaFor(u, "User", base+"/Users/"+id)
 	if withGroups {
 		groups, err := s.userGroups(ctx, u, base)

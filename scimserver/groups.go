@@ -27,7 +27,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubescim/kubescim/api/v1alpha1"
-	"github.com/kubescim/kubescim/scimserver/filter"
 	"github.com/kubescim/kubescim/scimserver/patch"
 	"github.com/kubescim/kubescim/scimserver/schema"
 )
@@ -40,30 +39,11 @@ func (s *Server) groupCollection() *collection {
 	return &collection{
 		rt:       schema.GroupResource,
 		computed: "members",
-		candidates: func(ctx context.Context, f *filter.Filter) ([]client.Object, error) {
-			index, value := "", ""
-			if f != nil {
-				if attr, v, ok := f.IndexHint(); ok {
-					switch attr {
-					case "id":
-						index, value = v1alpha1.IndexUID, v
-					case "displayName":
-						index, value = v1alpha1.IndexDisplayName, v1alpha1.FoldKey(v)
-					case "externalId":
-						index, value = v1alpha1.IndexExternalID, v
-					}
-				}
-			}
-			groups, err := s.listGroups(ctx, index, value)
-			if err != nil {
-				return nil, err
-			}
-			objs := make([]client.Object, len(groups))
-			for i, g := range groups {
-				objs[i] = g
-			}
-			return objs, nil
-		},
+		candidates: indexedCandidates(s.listGroups, map[string]attributeIndex{
+			"id":          {v1alpha1.IndexUID, false},
+			"displayName": {v1alpha1.IndexDisplayName, true},
+			"externalId":  {v1alpha1.IndexExternalID, false},
+		}),
 		render: func(ctx context.Context, obj client.Object, base string, withMembers bool) (map[string]any, error) {
 			return s.groupResource(ctx, obj.(*v1alpha1.ScimGroup), base, withMembers)
 		},

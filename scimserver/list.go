@@ -25,6 +25,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/kubescim/kubescim/api/v1alpha1"
 	"github.com/kubescim/kubescim/scimserver/filter"
 	"github.com/kubescim/kubescim/scimserver/schema"
 )
@@ -38,6 +39,41 @@ type collection struct {
 	// indexable equality, else every object.
 	candidates func(ctx context.Context, f *filter.Filter) ([]client.Object, error)
 	render     func(ctx context.Context, obj client.Object, base string, withComputed bool) (map[string]any, error)
+}
+
+// attributeIndex names the cache index that serves equality on one attribute; folded indexes
+// hold lower-cased values (case-insensitive attributes).
+type attributeIndex struct {
+	name   string
+	folded bool
+}
+
+// indexedCandidates builds a collection's candidates function: one index lookup when the
+// filter has an equality on an indexed attribute (the filter still runs on the result), else
+// every object.
+func indexedCandidates[T client.Object](list func(ctx context.Context, index, value string) ([]T, error), indexes map[string]attributeIndex) func(context.Context, *filter.Filter) ([]client.Object, error) {
+	return func(ctx context.Context, f *filter.Filter) ([]client.Object, error) {
+		index, value := "", ""
+		if f != nil {
+			if attr, v, ok := f.IndexHint(); ok {
+				if ix, found := indexes[attr]; found {
+					index, value = ix.name, v
+					if ix.folded {
+						value = v1alpha1.FoldKey(v)
+					}
+				}
+			}
+		}
+		items, err := list(ctx, index, value)
+		if err != nil {
+			return nil, err
+		}
+		objs := make([]client.Object, len(items))
+		for i, it := range items {
+			objs[i] = it
+		}
+		return objs, nil
+	}
 }
 
 // listItem is one matching resource.

@@ -27,7 +27,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubescim/kubescim/api/v1alpha1"
-	"github.com/kubescim/kubescim/scimserver/filter"
 	"github.com/kubescim/kubescim/scimserver/patch"
 	"github.com/kubescim/kubescim/scimserver/schema"
 )
@@ -54,30 +53,11 @@ func (s *Server) userCollection() *collection {
 	return &collection{
 		rt:       schema.UserResource,
 		computed: "groups",
-		candidates: func(ctx context.Context, f *filter.Filter) ([]client.Object, error) {
-			index, value := "", ""
-			if f != nil {
-				if attr, v, ok := f.IndexHint(); ok {
-					switch attr {
-					case "id":
-						index, value = v1alpha1.IndexUID, v
-					case "userName":
-						index, value = v1alpha1.IndexUserName, v1alpha1.FoldKey(v)
-					case "externalId":
-						index, value = v1alpha1.IndexExternalID, v
-					}
-				}
-			}
-			users, err := s.listUsers(ctx, index, value)
-			if err != nil {
-				return nil, err
-			}
-			objs := make([]client.Object, len(users))
-			for i, u := range users {
-				objs[i] = u
-			}
-			return objs, nil
-		},
+		candidates: indexedCandidates(s.listUsers, map[string]attributeIndex{
+			"id":         {v1alpha1.IndexUID, false},
+			"userName":   {v1alpha1.IndexUserName, true},
+			"externalId": {v1alpha1.IndexExternalID, false},
+		}),
 		render: func(ctx context.Context, obj client.Object, base string, withGroups bool) (map[string]any, error) {
 			return s.userResource(ctx, obj.(*v1alpha1.ScimUser), base, withGroups)
 		},
