@@ -25,8 +25,8 @@ help: ## Show this help.
 ##@ Development
 
 .PHONY: dev
-dev: build envtest ## Run kubescim on an embedded control plane (writes .dev/kubeconfig and .dev/token).
-	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" $(LOCALBIN)/kubescim dev --dir .dev
+dev: build envtest ## Run kubescim on an embedded control plane (writes .dev/kubeconfig and .dev/token; extra flags in DEV_FLAGS).
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" $(LOCALBIN)/kubescim dev --dir .dev $(DEV_FLAGS)
 
 .PHONY: generate
 generate: controller-gen ## Generate deepcopy code, CRDs and RBAC, and sync them into the chart.
