@@ -26,6 +26,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -186,7 +187,15 @@ func run(ctx context.Context, c *config, restConfig *rest.Config) error {
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding health check: %w", err)
 	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+	// Ready once the SCIM server listens, which it does only after its tokens are loaded and the
+	// cache has synced, so a Service never sends an IdP to a replica that would answer 401/404.
+	scimServing := func(*http.Request) error {
+		if scim.Addr() == "" {
+			return errors.New("SCIM server not serving yet")
+		}
+		return nil
+	}
+	if err := mgr.AddReadyzCheck("scim", scimServing); err != nil {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
 	log.Info("Starting kubescim", "scimAddress", c.scim.BindAddress)
