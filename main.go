@@ -31,6 +31,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -38,6 +40,7 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -221,6 +224,12 @@ func runDev(ctx context.Context, c *config) error {
 	if err := cluster.ApplyDir(ctx, filepath.Join("config", "samples")); err != nil {
 		return fmt.Errorf("applying samples: %w", err)
 	}
+	if c.access.ServiceAccounts {
+		// In a cluster the chart creates this namespace; here dev mode stands in for the chart.
+		if err := createNamespace(ctx, cluster.Config, c.access.ServiceAccountNamespace); err != nil {
+			return err
+		}
+	}
 	tokenFile := filepath.Join(c.devDir, "token")
 	if err := writeDevToken(tokenFile); err != nil {
 		return err
@@ -239,6 +248,19 @@ func runDev(ctx context.Context, c *config) error {
     kubectl --kubeconfig %[3]s auth can-i create deployments -n team-a --as alice@example.com
 `, base, tokenFile, cluster.KubeconfigPath)
 	return run(ctx, c, cluster.Config)
+}
+
+// createNamespace creates the namespace unless it exists.
+func createNamespace(ctx context.Context, cfg *rest.Config, name string) error {
+	cl, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return err
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if err := cl.Create(ctx, ns); client.IgnoreAlreadyExists(err) != nil {
+		return fmt.Errorf("creating namespace %s: %w", name, err)
+	}
+	return nil
 }
 
 // writeDevToken writes a fresh random bearer token, readable by the owner only.
