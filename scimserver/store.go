@@ -40,9 +40,11 @@ const cacheSyncTimeout = 5 * time.Second
 func live(obj client.Object) bool { return obj.GetDeletionTimestamp() == nil }
 
 // listUsers lists ScimUsers from the cache, optionally by one index value, without deleted ones.
+// The objects are the cache's own (no deep copy, which would cost a copy of every user on each
+// unfiltered page): never modify them; update and setMembership copy before they write.
 func (s *Server) listUsers(ctx context.Context, index, value string) ([]*v1alpha1.ScimUser, error) {
 	var list v1alpha1.ScimUserList
-	var opts []client.ListOption
+	opts := []client.ListOption{client.UnsafeDisableDeepCopy}
 	if index != "" {
 		opts = append(opts, client.MatchingFields{index: value})
 	}
@@ -58,10 +60,10 @@ func (s *Server) listUsers(ctx context.Context, index, value string) ([]*v1alpha
 	return out, nil
 }
 
-// listGroups lists ScimGroups from the cache, optionally by one index value, without deleted ones.
+// listGroups lists ScimGroups from the cache like listUsers: shared objects, never modified.
 func (s *Server) listGroups(ctx context.Context, index, value string) ([]*v1alpha1.ScimGroup, error) {
 	var list v1alpha1.ScimGroupList
-	var opts []client.ListOption
+	opts := []client.ListOption{client.UnsafeDisableDeepCopy}
 	if index != "" {
 		opts = append(opts, client.MatchingFields{index: value})
 	}
