@@ -159,16 +159,20 @@ func TestAccessFollowsMembershipOnADevCluster(t *testing.T) {
 	t.Run("deactivation revokes access", func(t *testing.T) {
 		g := NewWithT(t)
 		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(bob), bob)).To(Succeed())
+		before := bob.DeepCopy()
 		bob.Spec.Active = ptr.To(false)
-		g.Expect(k8s.Update(ctx, bob)).To(Succeed())
+		// A patch, not an update: the controller's status writes bump the resourceVersion.
+		g.Expect(k8s.Patch(ctx, bob, client.MergeFrom(before))).To(Succeed())
 		g.Eventually(canCreateDeployments(ns.Name), eventually, poll).Should(BeFalse())
 	})
 
 	t.Run("reactivation restores access", func(t *testing.T) {
 		g := NewWithT(t)
 		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(bob), bob)).To(Succeed())
+		before := bob.DeepCopy()
 		bob.Spec.Active = ptr.To(true)
-		g.Expect(k8s.Update(ctx, bob)).To(Succeed())
+		// A patch, not an update: the controller's status writes bump the resourceVersion.
+		g.Expect(k8s.Patch(ctx, bob, client.MergeFrom(before))).To(Succeed())
 		g.Eventually(canCreateDeployments(ns.Name), eventually, poll).Should(BeTrue())
 	})
 
