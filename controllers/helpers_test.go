@@ -36,7 +36,7 @@ import (
 	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
 )
 
-const waitTimeout = 20 * time.Second
+const waitTimeout = 45 * time.Second
 
 // eventually retries check until it returns nil, failing the test with its last error.
 func eventually(t *testing.T, what string, check func() error) {

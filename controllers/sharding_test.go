@@ -95,7 +95,7 @@ func TestLargeGroupIsSharded(t *testing.T) {
 	for _, u := range users {
 		want["oidc:"+u.Spec.UserName] = true
 	}
-	eventuallyWithin(t, 60*time.Second, "20,000 members sharded exactly", expectExactShards(want))
+	eventuallyWithin(t, 3*time.Minute, "20,000 members sharded exactly", expectExactShards(want))
 	t.Logf("all %d members bound %s after the first create", members, time.Since(start).Round(time.Millisecond))
 
 	// Revoking one member touches the shards without losing anyone else.
