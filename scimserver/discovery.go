@@ -41,38 +41,34 @@ func (s *Server) handleServiceProviderConfig(w http.ResponseWriter, r *http.Requ
 // handleResourceTypes serves /ResourceTypes and /ResourceTypes/{name}.
 func (s *Server) handleResourceTypes(w http.ResponseWriter, r *http.Request, rest []string) error {
 	base := s.baseURL(r)
-	if len(rest) == 1 {
-		for _, rt := range resourceTypes {
-			if strings.EqualFold(rt.Name, rest[0]) {
-				writeJSON(w, http.StatusOK, schema.ResourceTypeDocument(rt, base))
-				return nil
-			}
-		}
-		return schema.Errorf(http.StatusNotFound, "", "resource type %q not found", rest[0])
-	}
-	docs := make([]any, 0, len(resourceTypes))
-	for _, rt := range resourceTypes {
-		docs = append(docs, schema.ResourceTypeDocument(rt, base))
-	}
-	writeJSON(w, http.StatusOK, listResponse(docs))
-	return nil
+	return serveDocuments(w, rest, "resource type", resourceTypes,
+		func(rt *schema.ResourceType) string { return rt.Name },
+		func(rt *schema.ResourceType) map[string]any { return schema.ResourceTypeDocument(rt, base) })
 }
 
 // handleSchemas serves /Schemas and /Schemas/{urn}.
 func (s *Server) handleSchemas(w http.ResponseWriter, r *http.Request, rest []string) error {
 	base := s.baseURL(r)
+	return serveDocuments(w, rest, "schema", schemas,
+		func(sc *schema.Schema) string { return sc.ID },
+		func(sc *schema.Schema) map[string]any { return schema.SchemaDocument(sc, base) })
+}
+
+// serveDocuments answers a discovery collection: the one item whose key matches rest[0]
+// (case-insensitively), or all of them as a ListResponse.
+func serveDocuments[T any](w http.ResponseWriter, rest []string, what string, items []T, key func(T) string, doc func(T) map[string]any) error {
 	if len(rest) == 1 {
-		for _, sc := range schemas {
-			if strings.EqualFold(sc.ID, rest[0]) {
-				writeJSON(w, http.StatusOK, schema.SchemaDocument(sc, base))
+		for _, it := range items {
+			if strings.EqualFold(key(it), rest[0]) {
+				writeJSON(w, http.StatusOK, doc(it))
 				return nil
 			}
 		}
-		return schema.Errorf(http.StatusNotFound, "", "schema %q not found", rest[0])
+		return schema.Errorf(http.StatusNotFound, "", "%s %q not found", what, rest[0])
 	}
-	docs := make([]any, 0, len(schemas))
-	for _, sc := range schemas {
-		docs = append(docs, schema.SchemaDocument(sc, base))
+	docs := make([]any, 0, len(items))
+	for _, it := range items {
+		docs = append(docs, doc(it))
 	}
 	writeJSON(w, http.StatusOK, listResponse(docs))
 	return nil

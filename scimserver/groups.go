@@ -51,35 +51,17 @@ func (s *Server) groupCollection() *collection {
 }
 
 func (h groupHandlers) list(w http.ResponseWriter, r *http.Request) error {
-	q, err := listQuery(r.URL.Query())
-	if err != nil {
-		return err
-	}
-	return h.s.search(w, r, q, h.s.groupCollection())
+	return h.s.listCollection(w, r, h.s.groupCollection())
 }
 
 func (h groupHandlers) search(w http.ResponseWriter, r *http.Request) error {
-	q, err := searchQuery(r)
-	if err != nil {
-		return err
-	}
-	return h.s.search(w, r, q, h.s.groupCollection())
+	return h.s.searchCollection(w, r, h.s.groupCollection())
 }
 
 // respond renders g projected by the request's attributes= / excludedAttributes=; the member
 // index is read only when members are part of the answer.
 func (h groupHandlers) respond(w http.ResponseWriter, r *http.Request, status int, g *v1alpha1.ScimGroup) error {
-	q := projectionQuery(r.URL.Query())
-	res, err := h.s.groupResource(r.Context(), g, h.s.baseURL(r), q.wants(schema.GroupResource, "members"))
-	if err != nil {
-		return err
-	}
-	projected, err := schema.Project(schema.GroupResource, res, q.attributes, q.excluded)
-	if err != nil {
-		return err
-	}
-	writeResource(w, status, g.ResourceVersion, projected)
-	return nil
+	return h.s.respond(w, r, status, h.s.groupCollection(), g)
 }
 
 func (h groupHandlers) get(w http.ResponseWriter, r *http.Request, id string) error {
@@ -87,11 +69,7 @@ func (h groupHandlers) get(w http.ResponseWriter, r *http.Request, id string) er
 	if err != nil {
 		return err
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagListMatches(inm, g.ResourceVersion) {
-		notModified(w, g.ResourceVersion)
-		return nil
-	}
-	return h.respond(w, r, http.StatusOK, g)
+	return h.s.respondToGet(w, r, h.s.groupCollection(), g)
 }
 
 // normalizedGroup reads and normalises a Group body, requires displayName and splits off the

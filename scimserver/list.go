@@ -76,6 +76,49 @@ func indexedCandidates[T client.Object](list func(ctx context.Context, index, va
 	}
 }
 
+// listCollection serves GET on a resource endpoint (RFC 7644 §3.4.2).
+func (s *Server) listCollection(w http.ResponseWriter, r *http.Request, c *collection) error {
+	q, err := listQuery(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	return s.search(w, r, q, c)
+}
+
+// searchCollection serves POST .search on a resource endpoint (RFC 7644 §3.4.3).
+func (s *Server) searchCollection(w http.ResponseWriter, r *http.Request, c *collection) error {
+	q, err := searchQuery(r)
+	if err != nil {
+		return err
+	}
+	return s.search(w, r, q, c)
+}
+
+// respond renders one resource projected by the request's attributes= / excludedAttributes=;
+// the costly computed attribute (groups, members) is read only when it is part of the answer.
+func (s *Server) respond(w http.ResponseWriter, r *http.Request, status int, c *collection, obj client.Object) error {
+	q := projectionQuery(r.URL.Query())
+	res, err := c.render(r.Context(), obj, s.baseURL(r), q.wants(c.rt, c.computed))
+	if err != nil {
+		return err
+	}
+	projected, err := schema.Project(c.rt, res, q.attributes, q.excluded)
+	if err != nil {
+		return err
+	}
+	writeResource(w, status, obj.GetResourceVersion(), projected)
+	return nil
+}
+
+// respondToGet answers a single-resource GET: 304 when If-None-Match names the current version.
+func (s *Server) respondToGet(w http.ResponseWriter, r *http.Request, c *collection, obj client.Object) error {
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagListMatches(inm, obj.GetResourceVersion()) {
+		notModified(w, obj.GetResourceVersion())
+		return nil
+	}
+	return s.respond(w, r, http.StatusOK, c, obj)
+}
+
 // listItem is one matching resource.
 type listItem struct {
 	obj client.Object

@@ -65,34 +65,16 @@ func (s *Server) userCollection() *collection {
 }
 
 func (h userHandlers) list(w http.ResponseWriter, r *http.Request) error {
-	q, err := listQuery(r.URL.Query())
-	if err != nil {
-		return err
-	}
-	return h.s.search(w, r, q, h.s.userCollection())
+	return h.s.listCollection(w, r, h.s.userCollection())
 }
 
 func (h userHandlers) search(w http.ResponseWriter, r *http.Request) error {
-	q, err := searchQuery(r)
-	if err != nil {
-		return err
-	}
-	return h.s.search(w, r, q, h.s.userCollection())
+	return h.s.searchCollection(w, r, h.s.userCollection())
 }
 
 // respond renders u projected by the request's attributes= / excludedAttributes=.
 func (h userHandlers) respond(w http.ResponseWriter, r *http.Request, status int, u *v1alpha1.ScimUser) error {
-	q := projectionQuery(r.URL.Query())
-	res, err := h.s.userResource(r.Context(), u, h.s.baseURL(r), q.wants(schema.UserResource, "groups"))
-	if err != nil {
-		return err
-	}
-	projected, err := schema.Project(schema.UserResource, res, q.attributes, q.excluded)
-	if err != nil {
-		return err
-	}
-	writeResource(w, status, u.ResourceVersion, projected)
-	return nil
+	return h.s.respond(w, r, status, h.s.userCollection(), u)
 }
 
 func (h userHandlers) get(w http.ResponseWriter, r *http.Request, id string) error {
@@ -100,11 +82,7 @@ func (h userHandlers) get(w http.ResponseWriter, r *http.Request, id string) err
 	if err != nil {
 		return err
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagListMatches(inm, u.ResourceVersion) {
-		notModified(w, u.ResourceVersion)
-		return nil
-	}
-	return h.respond(w, r, http.StatusOK, u)
+	return h.s.respondToGet(w, r, h.s.userCollection(), u)
 }
 
 // normalizedUser reads and normalises a User body and requires userName.
