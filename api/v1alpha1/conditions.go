@@ -51,10 +51,19 @@ const (
 	ServiceAccountDisabledReason = "Disabled"
 	// CycleDetectedReason: nested group membership loops back on itself.
 	CycleDetectedReason = "CycleDetected"
-	// RoleNotAllowedReason: the role is not in kubescim's list of bindable roles.
+	// RoleNotAllowedReason: the role is not in kubescim's list of bindable roles, or the API
+	// server refused kubescim the grant (its escalation check); the binding grants nothing.
 	RoleNotAllowedReason = "RoleNotAllowed"
-	// GroupNotFoundReason: no ScimGroup has the binding's group displayName.
+	// GroupNotFoundReason: no ScimGroup has the binding's group displayName (a group being
+	// deleted counts as gone); the binding grants nothing.
 	GroupNotFoundReason = "GroupNotFound"
+	// InvalidNamespaceSelectorReason: the binding's namespaceSelector cannot be evaluated; the
+	// binding grants nothing.
+	InvalidNamespaceSelectorReason = "InvalidNamespaceSelector"
+	// EvaluationFailedReason: reading what the binding depends on (members, namespaces) failed,
+	// so kubescim cannot tell who should have access where; the binding grants nothing until a
+	// retry succeeds.
+	EvaluationFailedReason = "EvaluationFailed"
 	// ApplyFailedReason: writing a managed object failed; the message says why.
 	ApplyFailedReason = "ApplyFailed"
 	// ProgressingReason: work is under way.
