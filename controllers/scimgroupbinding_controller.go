@@ -20,6 +20,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -38,9 +40,6 @@ import (
 
 	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
 )
-
-// invalidSelectorReason: the binding's namespaceSelector cannot be parsed.
-const invalidSelectorReason = "InvalidNamespaceSelector"
 
 // writeParallelism bounds concurrent writes within one reconcile, so a binding over 200
 // namespaces converges in a few round trips without flooding the API server.
@@ -90,79 +89,59 @@ func (r *ScimGroupBindingReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	return ctrl.Result{}, r.reconcile(ctx, &b)
 }
 
-// reconcile computes b's RBAC, writes it and fills b.Status in memory.
+// reconcile computes b's RBAC, writes it and fills b.Status in memory. A binding that cannot be
+// put into effect leaves through refuse.
 func (r *ScimGroupBindingReconciler) reconcile(ctx context.Context, b *scimv1.ScimGroupBinding) error {
 	gen := b.Generation
 	st := &b.Status
 	st.ObservedGeneration = gen
-	wasRefused := falseReason(st.Conditions, scimv1.RoleBindableCondition) == scimv1.RoleNotAllowedReason
+	refusedAs := falseReason(st.Conditions, scimv1.ReadyCondition)
 	role := RoleName{Kind: b.Spec.RoleRef.Kind, Name: b.Spec.RoleRef.Name}
 
 	if !r.opts.roleAllowed(role.Kind, role.Name) {
 		msg := fmt.Sprintf("%s is not in kubescim's bindable roles", role)
-		setCondition(&st.Conditions, gen, scimv1.RoleBindableCondition, false, scimv1.RoleNotAllowedReason, msg)
-		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, scimv1.RoleNotAllowedReason, msg)
-		if !wasRefused {
-			r.recorder.Eventf(b, nil, corev1.EventTypeWarning, "Refused", "Bind", msg)
-		}
-		if _, err := r.converge(ctx, b, nil, nil, nil); err != nil {
-			return err
-		}
-		st.BoundNamespaces, st.NamespaceCount, st.Subjects = nil, 0, 0
-		return reconcile.TerminalError(errors.New(msg))
+		return r.refuse(ctx, b, refusedAs, refusal{condition: scimv1.RoleBindableCondition, reason: scimv1.RoleNotAllowedReason,
+			message: msg, err: reconcile.TerminalError(errors.New(msg))})
 	}
 	setCondition(&st.Conditions, gen, scimv1.RoleBindableCondition, true, scimv1.ReconciledReason, role.String()+" may be bound")
+	sel, err := namespaceSelector(b)
+	if err != nil {
+		return r.refuse(ctx, b, refusedAs, refusal{reason: scimv1.InvalidNamespaceSelectorReason,
+			message: err.Error(), err: reconcile.TerminalError(err)})
+	}
 
 	groups, err := r.members.groupsNamed(ctx, b.Spec.Group)
 	if err != nil {
-		return err
+		return r.refuse(ctx, b, refusedAs, evaluationFailed(err))
 	}
 	if len(groups) == 0 {
 		msg := fmt.Sprintf("no ScimGroup has displayName %q", b.Spec.Group)
-		setCondition(&st.Conditions, gen, scimv1.GroupFoundCondition, false, scimv1.GroupNotFoundReason, msg)
-		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, scimv1.GroupNotFoundReason, msg)
-		if _, err := r.converge(ctx, b, nil, nil, nil); err != nil {
-			return err
-		}
-		st.BoundNamespaces, st.NamespaceCount, st.Subjects = nil, 0, 0
-		return nil
+		return r.refuse(ctx, b, refusedAs, refusal{condition: scimv1.GroupFoundCondition, reason: scimv1.GroupNotFoundReason, message: msg})
 	}
 	setCondition(&st.Conditions, gen, scimv1.GroupFoundCondition, true, scimv1.ReconciledReason, "group found")
 
 	subjects, owners, err := r.subjects(ctx, groups)
 	if err != nil {
-		return err
+		return r.refuse(ctx, b, refusedAs, evaluationFailed(err))
 	}
 	units := []string{""}
 	if b.Spec.Scope != scimv1.ScopeCluster {
-		if units, err = r.selectNamespaces(ctx, b); err != nil {
-			var sel selectorError
-			if errors.As(err, &sel) {
-				setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, invalidSelectorReason, err.Error())
-				return reconcile.TerminalError(err)
-			}
-			return err
+		if units, err = r.selectNamespaces(ctx, b, sel); err != nil {
+			return r.refuse(ctx, b, refusedAs, evaluationFailed(err))
 		}
 	}
-	if _, err := r.converge(ctx, b, units, subjects, owners); err != nil {
-		reason := scimv1.ApplyFailedReason
-		if apierrors.IsForbidden(err) {
-			// The API server's own escalation check (RBAC bind) refused the role.
-			reason = scimv1.RoleNotAllowedReason
-			setCondition(&st.Conditions, gen, scimv1.RoleBindableCondition, false, reason, err.Error())
-			if !wasRefused {
-				r.recorder.Eventf(b, nil, corev1.EventTypeWarning, "Refused", "Bind", "The API server refused to bind %s", role)
-			}
-		}
-		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, reason, err.Error())
-		return err
+	held, err := r.converge(ctx, b, units, subjects, owners)
+	if refusedByAPIServer(err) {
+		return r.refuse(ctx, b, refusedAs, refusal{condition: scimv1.RoleBindableCondition, reason: scimv1.RoleNotAllowedReason,
+			message: err.Error(), event: fmt.Sprintf("The API server refused to bind %s", role), err: err})
 	}
-	st.BoundNamespaces = nil
-	if b.Spec.Scope != scimv1.ScopeCluster {
-		st.BoundNamespaces = units
-	}
+	st.BoundNamespaces = namespacesOf(held)
 	st.NamespaceCount = int32(len(st.BoundNamespaces))
 	st.Subjects = int32(len(subjects))
+	if err != nil {
+		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, scimv1.ApplyFailedReason, err.Error())
+		return err
+	}
 	setCondition(&st.Conditions, gen, scimv1.ReadyCondition, true, scimv1.ReconciledReason,
 		fmt.Sprintf("%d subjects bound to %s", len(subjects), role))
 	return nil
@@ -195,18 +174,20 @@ func (r *ScimGroupBindingReconciler) subjects(ctx context.Context, groups []*sci
 	return subjects, owners, nil
 }
 
-type selectorError struct{ error }
-
-// selectNamespaces returns the live namespaces b selects, by name or label, sorted.
-func (r *ScimGroupBindingReconciler) selectNamespaces(ctx context.Context, b *scimv1.ScimGroupBinding) ([]string, error) {
-	var sel labels.Selector
-	if b.Spec.NamespaceSelector != nil {
-		s, err := metav1.LabelSelectorAsSelector(b.Spec.NamespaceSelector)
-		if err != nil {
-			return nil, selectorError{fmt.Errorf("invalid namespaceSelector: %w", err)}
-		}
-		sel = s
+// namespaceSelector parses b's namespaceSelector; nil when it has none.
+func namespaceSelector(b *scimv1.ScimGroupBinding) (labels.Selector, error) {
+	if b.Spec.NamespaceSelector == nil {
+		return nil, nil
 	}
+	sel, err := metav1.LabelSelectorAsSelector(b.Spec.NamespaceSelector)
+	if err != nil {
+		return nil, fmt.Errorf("invalid namespaceSelector: %w", err)
+	}
+	return sel, nil
+}
+
+// selectNamespaces returns the live namespaces b selects, by name or by sel, sorted.
+func (r *ScimGroupBindingReconciler) selectNamespaces(ctx context.Context, b *scimv1.ScimGroupBinding, sel labels.Selector) ([]string, error) {
 	var list corev1.NamespaceList
 	if err := r.reader.List(ctx, &list, readOnly); err != nil {
 		return nil, fmt.Errorf("listing namespaces: %w", err)
@@ -258,7 +239,8 @@ func (r *ScimGroupBindingReconciler) existingBindings(ctx context.Context, bindi
 // converge makes b's managed objects exactly the shards of subjects in each unit (a namespace,
 // or "" for cluster scope), deleting everything else b owns, and audits the subjects that were
 // added or removed. Units are written in parallel; a unit's changes are audited once it is
-// fully written. It returns the units that failed along with the joined error.
+// written. converge returns the units that hold managed objects afterwards, sorted, and the
+// joined errors of the units that failed.
 func (r *ScimGroupBindingReconciler) converge(ctx context.Context, b *scimv1.ScimGroupBinding, units []string,
 	subjects []rbacv1.Subject, owners map[string]subjectOwner) ([]string, error) {
 	existing, err := r.existingBindings(ctx, b.Name)
@@ -288,7 +270,7 @@ func (r *ScimGroupBindingReconciler) converge(ctx context.Context, b *scimv1.Sci
 
 	var (
 		mu      sync.Mutex
-		failed  []string
+		held    []string
 		errs    []error
 		changes = map[string]*accessChange{}
 		tally   bindingTally
@@ -301,22 +283,23 @@ func (r *ScimGroupBindingReconciler) converge(ctx context.Context, b *scimv1.Sci
 			if want[unit] {
 				desired = desiredBindings(b, unit, shards)
 			}
-			if err := r.convergeUnit(gctx, desired, existing[unit]); err != nil {
-				mu.Lock()
-				failed, errs = append(failed, unit), append(errs, err)
-				mu.Unlock()
-				return nil
-			}
-			added, removed := diffSubjects(existing[unit], desired)
+			now, err := r.convergeUnit(gctx, desired, existing[unit])
+			added, removed := diffSubjects(existing[unit], now)
 			mu.Lock()
 			defer mu.Unlock()
-			if unit == "" {
-				tally.clusterRoleBindings += len(desired)
-			} else {
-				tally.roleBindings += len(desired)
+			if err != nil {
+				errs = append(errs, err)
 			}
-			if len(desired) > 0 {
-				tally.subjects += len(subjects)
+			if len(now) > 0 {
+				held = append(held, unit)
+			}
+			for _, o := range now {
+				if unit == "" {
+					tally.clusterRoleBindings++
+				} else {
+					tally.roleBindings++
+				}
+				tally.subjects += len(subjectsOf(o))
 			}
 			for _, s := range added {
 				noteChange(changes, true, s, unit)
@@ -328,27 +311,42 @@ func (r *ScimGroupBindingReconciler) converge(ctx context.Context, b *scimv1.Sci
 		})
 	}
 	_ = g.Wait()
+	sort.Strings(held)
 	r.tallies.set(b.Name, tally)
 	r.recordChanges(ctx, b, changes, owners)
-	return failed, errors.Join(errs...)
+	return held, errors.Join(errs...)
 }
 
-// convergeUnit writes one namespace's desired objects and deletes the rest of existing there.
-func (r *ScimGroupBindingReconciler) convergeUnit(ctx context.Context, desired []client.Object, existing map[string]client.Object) error {
+// convergeUnit writes one unit's desired objects and deletes the rest of existing there. It
+// returns what the unit holds afterwards as far as this pass knows, also when a write failed:
+// the objects written, and those of existing not yet rewritten or deleted.
+func (r *ScimGroupBindingReconciler) convergeUnit(ctx context.Context, desired []client.Object, existing map[string]client.Object) ([]client.Object, error) {
+	now := make(map[string]client.Object, len(existing)+len(desired))
+	maps.Copy(now, existing)
 	keep := map[string]bool{}
 	for _, d := range desired {
 		keep[d.GetName()] = true
 		if err := r.apply(ctx, existing[d.GetName()], d); err != nil {
-			return err
+			return slices.Collect(maps.Values(now)), err
 		}
+		now[d.GetName()] = d
 	}
 	for name, o := range existing {
 		if keep[name] {
 			continue
 		}
-		if err := r.writer.Delete(ctx, o, client.Preconditions{UID: ptrUID(o)}); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("deleting %T %s/%s: %w", o, o.GetNamespace(), name, err)
+		if err := r.deleteManaged(ctx, o); err != nil {
+			return slices.Collect(maps.Values(now)), err
 		}
+		delete(now, name)
+	}
+	return slices.Collect(maps.Values(now)), nil
+}
+
+// deleteManaged deletes o unless it was replaced meanwhile (the UID precondition).
+func (r *ScimGroupBindingReconciler) deleteManaged(ctx context.Context, o client.Object) error {
+	if err := r.writer.Delete(ctx, o, client.Preconditions{UID: ptrUID(o)}); client.IgnoreNotFound(err) != nil {
+		return wrapWrite("deleting", o, err)
 	}
 	return nil
 }
@@ -399,15 +397,15 @@ func ptrUID(o client.Object) *types.UID {
 	return &uid
 }
 
-// diffSubjects compares the subjects held across a unit's existing shards with the desired ones.
-func diffSubjects(existing map[string]client.Object, desired []client.Object) (added, removed []rbacv1.Subject) {
+// diffSubjects compares the subjects held across a unit's existing shards with those it holds now.
+func diffSubjects(existing map[string]client.Object, now []client.Object) (added, removed []rbacv1.Subject) {
 	had := map[string]rbacv1.Subject{}
 	for _, o := range existing {
 		for _, s := range subjectsOf(o) {
 			had[subjectKey(s)] = s
 		}
 	}
-	for _, o := range desired {
+	for _, o := range now {
 		for _, s := range subjectsOf(o) {
 			k := subjectKey(s)
 			if _, ok := had[k]; ok {

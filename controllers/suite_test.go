@@ -55,11 +55,20 @@ import (
 //   - sa (suiteLabel=sa): per-user ServiceAccounts;
 //   - restricted (suiteLabel=restricted): runs as a user holding only config/rbac/role.yaml
 //     plus `bind` on the test reader role, and allows cluster-admin in its own list, so the
-//     API server's escalation check is what refuses it.
+//     API server's escalation check is what refuses it;
+//   - faulty (suiteLabel=faulty): its client fails the cache reads a test asks it to fail
+//     (faultyReads), to drive bindings into the states a broken read leads to.
 const suiteLabel = "kubescim.test/suite"
 
 // readerRole is a ClusterRole with real rules (bare envtest's view/edit/admin are empty).
 const readerRole = "kubescim-test-reader"
+
+// matrixRole has readerRole's rules; the restricted identity may bind it only while a test grants
+// that, so a test can take the permission away from bindings that already hold RoleBindings.
+const matrixRole = "kubescim-test-matrix-reader"
+
+// restrictedUser is the identity the restricted manager runs as.
+const restrictedUser = "kubescim-restricted"
 
 var (
 	scheme    = runtime.NewScheme()
@@ -80,11 +89,15 @@ var (
 	// ClusterRoleBindings, or it would prune the others' as belonging to bindings it cannot see.
 	partitionBindings = map[string][]string{
 		"sa":         {"sa-read"},
-		"restricted": {"restricted-read", "restricted-admin"},
+		"restricted": {"restricted-read", "restricted-admin", "nr-forbidden"},
+		"faulty":     {"nr-members-unreadable", "nr-namespaces-unreadable"},
 	}
 	restrictedOptions = Options{
-		BindableRoles: []RoleName{{"ClusterRole", readerRole}, {"ClusterRole", "cluster-admin"}},
+		BindableRoles: []RoleName{{"ClusterRole", readerRole}, {"ClusterRole", "cluster-admin"}, {"ClusterRole", matrixRole}},
 	}
+	faultyOptions = Options{BindableRoles: []RoleName{{"ClusterRole", readerRole}}}
+	// faults are the reads the faulty manager's client currently fails.
+	faults = &readFaults{}
 )
 
 // lineBuffer keeps the audit log lines the managers write.
@@ -168,12 +181,14 @@ func runSuite(m *testing.M) int {
 		cfg   *rest.Config
 		label string
 		opts  Options
+		wrap  func(client.Client) client.Client
 	}{
-		{cfg, "", mainOptions},
-		{cfg, "sa", saOptions},
-		{restrictedCfg, "restricted", restrictedOptions},
+		{cfg, "", mainOptions, nil},
+		{cfg, "sa", saOptions, nil},
+		{restrictedCfg, "restricted", restrictedOptions, nil},
+		{cfg, "faulty", faultyOptions, faults.wrap},
 	} {
-		mgr, err := newTestManager(ctx, m.cfg, m.label, m.opts)
+		mgr, err := newTestManager(ctx, m.cfg, m.label, m.opts, m.wrap)
 		must(err)
 		wg.Add(1)
 		go func() {
@@ -189,8 +204,9 @@ func runSuite(m *testing.M) int {
 	return code
 }
 
-// newTestManager builds a manager that sees only the kubescim objects of its partition.
-func newTestManager(ctx context.Context, cfg *rest.Config, label string, opts Options) (ctrl.Manager, error) {
+// newTestManager builds a manager that sees only the kubescim objects of its partition. wrap,
+// when set, wraps the manager's client (the controllers' reader and writer).
+func newTestManager(ctx context.Context, cfg *rest.Config, label string, opts Options, wrap func(client.Client) client.Client) (ctrl.Manager, error) {
 	req, err := labels.NewRequirement(suiteLabel, selection.DoesNotExist, nil)
 	if label != "" {
 		req, err = labels.NewRequirement(suiteLabel, selection.Equals, []string{label})
@@ -211,8 +227,19 @@ func newTestManager(ctx context.Context, cfg *rest.Config, label string, opts Op
 		return nil, err
 	}
 	rbSel := labels.NewSelector().Add(*rbReq)
+	newClient := client.New
+	if wrap != nil {
+		newClient = func(cfg *rest.Config, o client.Options) (client.Client, error) {
+			c, err := client.New(cfg, o)
+			if err != nil {
+				return nil, err
+			}
+			return wrap(c), nil
+		}
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
+		NewClient:               newClient,
 		Metrics:                 metricsserver.Options{BindAddress: "0"},
 		Controller:              config.Controller{SkipNameValidation: ptr.To(true)},
 		GracefulShutdownTimeout: ptr.To(5 * time.Second),
@@ -233,21 +260,26 @@ func newTestManager(ctx context.Context, cfg *rest.Config, label string, opts Op
 	return mgr, SetupWithManager(mgr, opts)
 }
 
-// createFixtures makes the ServiceAccount namespace and a ClusterRole with real rules.
+// createFixtures makes the ServiceAccount namespace and the ClusterRoles with real rules.
 func createFixtures(ctx context.Context) error {
 	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: DefaultServiceAccountNamespace}}); err != nil {
 		return err
 	}
-	return k8s.Create(ctx, &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: readerRole},
-		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods", "configmaps"}, Verbs: []string{"get", "list"}}},
-	})
+	for _, name := range []string{readerRole, matrixRole} {
+		if err := k8s.Create(ctx, &rbacv1.ClusterRole{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods", "configmaps"}, Verbs: []string{"get", "list"}}},
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // restrictedIdentity creates a user holding exactly the generated manager ClusterRole
 // (config/rbac/role.yaml) and `bind` on readerRole only, as the Helm chart renders it.
 func restrictedIdentity(ctx context.Context, env *envtest.Environment) (*rest.Config, error) {
-	const user = "kubescim-restricted"
+	const user = restrictedUser
 	raw, err := os.ReadFile(filepath.Join("..", "config", "rbac", "role.yaml"))
 	if err != nil {
 		return nil, err
