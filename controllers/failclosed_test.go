@@ -22,10 +22,13 @@ import (
 	"slices"
 	"testing"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
@@ -143,6 +146,24 @@ func TestNotReadyBindingKeepsNoAccessThatShouldGo(t *testing.T) {
 				f.readFault(t, &corev1.NamespaceList{})
 			},
 			heal: func(t *testing.T, f *notReadyFixture) { f.heal(t) },
+		},
+		{
+			// Writes in the second namespace fail (an admission policy refuses them): the first
+			// namespace stays in effect, and the second keeps nobody who should go.
+			name: "write-fails", reason: scimv1.ApplyFailedReason,
+			grants: []int{0, 1}, grantsAfterRevocation: []int{0},
+			enter: func(t *testing.T, f *notReadyFixture) {
+				refuseWrites(t, f)
+				f.trigger(t, "trigger")
+			},
+			heal: func(t *testing.T, f *notReadyFixture) {
+				ctx := context.Background()
+				if err := k8s.Delete(ctx, &admissionregistrationv1.ValidatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: f.name}}); err != nil {
+					t.Fatal(err)
+				}
+				eventually(t, "writes admitted again", expectWritesRefused(f, false))
+				f.trigger(t, "healer")
+			},
 		},
 		{
 			name:  "binding-being-deleted",
@@ -288,6 +309,64 @@ func expectMayBind(user, clusterRole string, want bool) func() error {
 		}
 		if sar.Status.Allowed != want {
 			return fmt.Errorf("%s may bind %s: got %t, want %t", user, clusterRole, sar.Status.Allowed, want)
+		}
+		return nil
+	}
+}
+
+// refuseWrites installs an admission policy that refuses creating or updating f's RoleBindings
+// in its second namespace (deleting them stays possible), and waits until it is in force.
+func refuseWrites(t *testing.T, f *notReadyFixture) {
+	t.Helper()
+	mustCreate(t, &admissionregistrationv1.ValidatingAdmissionPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: f.name},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
+				RuleWithOperations: admissionregistrationv1.RuleWithOperations{
+					Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+					Rule: admissionregistrationv1.Rule{APIGroups: []string{rbacv1.GroupName}, APIVersions: []string{"v1"},
+						Resources: []string{"rolebindings"}},
+				},
+			}}},
+			Validations: []admissionregistrationv1.Validation{{
+				Expression: fmt.Sprintf("!has(object.metadata.labels) || !(%q in object.metadata.labels) || object.metadata.labels[%q] != %q",
+					scimv1.BindingLabel, scimv1.BindingLabel, f.name),
+				Message: "test policy: writes to these RoleBindings are refused",
+			}},
+		},
+	})
+	t.Cleanup(func() {
+		ctx := context.Background()
+		_ = client.IgnoreNotFound(k8s.Delete(ctx, &admissionregistrationv1.ValidatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: f.name}}))
+		_ = client.IgnoreNotFound(k8s.Delete(ctx, &admissionregistrationv1.ValidatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: f.name}}))
+	})
+	mustCreate(t, &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: f.name},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
+			PolicyName:        f.name,
+			ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
+			MatchResources: &admissionregistrationv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
+				MatchLabels: map[string]string{corev1.LabelMetadataName: f.ns[1]}}},
+		},
+	})
+	eventually(t, "writes refused", expectWritesRefused(f, true))
+}
+
+// expectWritesRefused probes the admission policy with a dry-run create of one of f's
+// RoleBindings in its second namespace.
+func expectWritesRefused(f *notReadyFixture, want bool) func() error {
+	return func() error {
+		probe := &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "probe", Namespace: f.ns[1], Labels: managedLabels(f.name)},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: readerRole},
+		}
+		err := k8s.Create(context.Background(), probe, client.DryRunAll)
+		if err != nil && !apierrors.IsInvalid(err) {
+			return err
+		}
+		if refused := err != nil; refused != want {
+			return fmt.Errorf("writes refused: got %t, want %t", refused, want)
 		}
 		return nil
 	}

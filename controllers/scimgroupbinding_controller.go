@@ -90,7 +90,8 @@ func (r *ScimGroupBindingReconciler) Reconcile(ctx context.Context, req ctrl.Req
 }
 
 // reconcile computes b's RBAC, writes it and fills b.Status in memory. A binding that cannot be
-// put into effect leaves through refuse.
+// put into effect leaves through refuse; a write that fails leaves no subject that should go
+// (converge). doc.go, "Fail closed", states the rule.
 func (r *ScimGroupBindingReconciler) reconcile(ctx context.Context, b *scimv1.ScimGroupBinding) error {
 	gen := b.Generation
 	st := &b.Status
@@ -239,8 +240,9 @@ func (r *ScimGroupBindingReconciler) existingBindings(ctx context.Context, bindi
 // converge makes b's managed objects exactly the shards of subjects in each unit (a namespace,
 // or "" for cluster scope), deleting everything else b owns, and audits the subjects that were
 // added or removed. Units are written in parallel; a unit's changes are audited once it is
-// written. converge returns the units that hold managed objects afterwards, sorted, and the
-// joined errors of the units that failed.
+// written. A unit whose write fails keeps no subject that should go (withdraw). converge returns
+// the units that hold managed objects afterwards, sorted, and the joined errors of the units
+// that failed.
 func (r *ScimGroupBindingReconciler) converge(ctx context.Context, b *scimv1.ScimGroupBinding, units []string,
 	subjects []rbacv1.Subject, owners map[string]subjectOwner) ([]string, error) {
 	existing, err := r.existingBindings(ctx, b.Name)
@@ -284,6 +286,9 @@ func (r *ScimGroupBindingReconciler) converge(ctx context.Context, b *scimv1.Sci
 				desired = desiredBindings(b, unit, shards)
 			}
 			now, err := r.convergeUnit(gctx, desired, existing[unit])
+			if err != nil {
+				now, err = r.withdraw(gctx, now, desired, err)
+			}
 			added, removed := diffSubjects(existing[unit], now)
 			mu.Lock()
 			defer mu.Unlock()
@@ -341,6 +346,34 @@ func (r *ScimGroupBindingReconciler) convergeUnit(ctx context.Context, desired [
 		delete(now, name)
 	}
 	return slices.Collect(maps.Values(now)), nil
+}
+
+// withdraw runs after a unit's write failed: it deletes the unit's objects that still hold a
+// subject the unit should not grant (any subject, when the unit is no longer wanted), so that a
+// failed write never keeps access that should go; a delete passes no escalation check, so it
+// works also where the failed write was refused by one. Objects holding only wanted subjects
+// stay, so one failed grant does not take access from everyone else. withdraw returns what the
+// unit holds afterwards, and failure joined with any delete error.
+func (r *ScimGroupBindingReconciler) withdraw(ctx context.Context, now, desired []client.Object, failure error) ([]client.Object, error) {
+	wanted := map[string]bool{}
+	for _, d := range desired {
+		for _, s := range subjectsOf(d) {
+			wanted[subjectKey(s)] = true
+		}
+	}
+	errs := []error{failure}
+	kept := make([]client.Object, 0, len(now))
+	for _, o := range now {
+		if !slices.ContainsFunc(subjectsOf(o), func(s rbacv1.Subject) bool { return !wanted[subjectKey(s)] }) {
+			kept = append(kept, o)
+			continue
+		}
+		if err := r.deleteManaged(ctx, o); err != nil {
+			errs = append(errs, err)
+			kept = append(kept, o)
+		}
+	}
+	return kept, errors.Join(errs...)
 }
 
 // deleteManaged deletes o unless it was replaced meanwhile (the UID precondition).

@@ -64,7 +64,8 @@ const (
 	// so kubescim cannot tell who should have access where; the binding grants nothing until a
 	// retry succeeds.
 	EvaluationFailedReason = "EvaluationFailed"
-	// ApplyFailedReason: writing a managed object failed; the message says why.
+	// ApplyFailedReason: writing a managed object failed; the message says why. Where a write
+	// failed, objects still holding a subject that should go are deleted.
 	ApplyFailedReason = "ApplyFailed"
 	// ProgressingReason: work is under way.
 	ProgressingReason = "Progressing"
