@@ -18,11 +18,14 @@ package controllers
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
@@ -35,16 +38,32 @@ const maxPropagationAge = 10 * time.Minute
 // tombstoneTTL is how long the subjects of a deleted user are remembered for the audit log.
 const tombstoneTTL = 10 * time.Minute
 
+// Where the user named by an audit line comes from (its userSource field).
+const (
+	// userFromScimUser: the ScimUser itself (live or being deleted).
+	userFromScimUser = "ScimUser"
+	// userFromDeletedScimUser: what was remembered when the ScimUser's deletion was observed.
+	userFromDeletedScimUser = "deletedScimUser"
+	// userFromSubject: no ScimUser could be found (deleted while kubescim was not running, or
+	// the lookup failed); the line carries what the subject itself says.
+	userFromSubject = "subject"
+)
+
 // subjectOwner is who a subject stands for, as far as the audit log is concerned.
 type subjectOwner struct {
 	userID    string
 	userName  string
 	changedBy string
 	changedAt time.Time
+	// source says where the above comes from (userFrom*).
+	source string
+	// lookupErr is why looking the user up failed, if it did.
+	lookupErr error
 }
 
 func ownerOf(u *scimv1.ScimUser) subjectOwner {
-	o := subjectOwner{userID: string(u.UID), userName: u.Spec.UserName, changedBy: u.Annotations[scimv1.ChangedByAnnotation]}
+	o := subjectOwner{userID: string(u.UID), userName: u.Spec.UserName, changedBy: u.Annotations[scimv1.ChangedByAnnotation],
+		source: userFromScimUser}
 	if t, err := time.Parse(time.RFC3339Nano, u.Annotations[scimv1.ChangedAtAnnotation]); err == nil {
 		o.changedAt = t
 	}
@@ -80,6 +99,7 @@ func newAuditor(log logr.Logger, reader client.Reader, opts Options) *auditor {
 func (a *auditor) userDeleted(u *scimv1.ScimUser) {
 	owner := ownerOf(u)
 	owner.changedAt = a.now()
+	owner.source = userFromDeletedScimUser
 	live := *u
 	live.Spec.Active = nil
 	live.DeletionTimestamp = nil
@@ -96,27 +116,59 @@ func (a *auditor) userDeleted(u *scimv1.ScimUser) {
 }
 
 // ownerOfSubject finds the user behind a subject that is no longer desired: a live user (found
-// through the subject-name index, or by ServiceAccount name), else a recently deleted one.
+// through the subject-name index, or by ServiceAccount name), else a recently deleted one, else
+// what the subject itself says. A failed lookup is never silent: the error goes into the owner
+// (and so into the audit line), and the fallbacks still name the user.
 func (a *auditor) ownerOfSubject(ctx context.Context, s rbacv1.Subject) subjectOwner {
-	var users scimv1.ScimUserList
-	switch s.Kind {
-	case rbacv1.UserKind:
-		_ = a.reader.List(ctx, &users, client.MatchingFields{indexSubjectName: s.Name}, readOnly)
-	case rbacv1.ServiceAccountKind:
-		var u scimv1.ScimUser
-		if err := a.reader.Get(ctx, client.ObjectKey{Name: s.Name}, &u); err == nil {
-			users.Items = append(users.Items, u)
-		}
-	}
-	if len(users.Items) > 0 {
-		return ownerOf(&users.Items[0])
+	u, err := a.liveUser(ctx, s)
+	if u != nil {
+		return ownerOf(u)
 	}
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if t, ok := a.tombstones[subjectKey(s)]; ok {
-		return t.owner
+	t, remembered := a.tombstones[subjectKey(s)]
+	a.mu.Unlock()
+	owner := t.owner
+	if !remembered {
+		owner = a.ownerFromSubject(s)
 	}
-	return subjectOwner{}
+	owner.lookupErr = err
+	return owner
+}
+
+// liveUser returns the ScimUser a subject belongs to, or nil when there is none.
+func (a *auditor) liveUser(ctx context.Context, s rbacv1.Subject) (*scimv1.ScimUser, error) {
+	switch s.Kind {
+	case rbacv1.UserKind:
+		var users scimv1.ScimUserList
+		if err := a.reader.List(ctx, &users, client.MatchingFields{indexSubjectName: s.Name}, readOnly); err != nil {
+			return nil, fmt.Errorf("listing ScimUsers with subject %s: %w", s.Name, err)
+		}
+		if len(users.Items) > 0 {
+			return &users.Items[0], nil
+		}
+	case rbacv1.ServiceAccountKind:
+		var u scimv1.ScimUser
+		err := a.reader.Get(ctx, client.ObjectKey{Name: s.Name}, &u)
+		if err == nil {
+			return &u, nil
+		}
+		if !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("getting ScimUser %s: %w", s.Name, err)
+		}
+	}
+	return nil, nil
+}
+
+// ownerFromSubject is what a subject says about its user. A User subject made from userNames is
+// the userName behind the configured prefix; an email or externalId is not a userName, and a
+// ServiceAccount is named after the ScimUser object, so those are named by the subject alone,
+// which the audit line always carries.
+func (a *auditor) ownerFromSubject(s rbacv1.Subject) subjectOwner {
+	o := subjectOwner{source: userFromSubject}
+	if s.Kind == rbacv1.UserKind && a.opts.SubjectAttribute == SubjectUserName {
+		o.userName = strings.TrimPrefix(s.Name, a.opts.SubjectPrefix)
+	}
+	return o
 }
 
 // accessChange is one subject added to or removed from a binding's RoleBindings.
@@ -136,10 +188,11 @@ func (a *auditor) record(b *scimv1.ScimGroupBinding, changes []accessChange) {
 		if c.granted {
 			change = "granted"
 		}
-		a.log.Info("Access "+change,
+		kv := []any{
 			"change", change,
 			"userId", c.owner.userID,
 			"userName", c.owner.userName,
+			"userSource", c.owner.source,
 			"subjectKind", c.subject.Kind,
 			"subject", subjectDisplay(c.subject),
 			"namespaces", c.namespaces,
@@ -147,7 +200,11 @@ func (a *auditor) record(b *scimv1.ScimGroupBinding, changes []accessChange) {
 			"group", b.Spec.Group,
 			"binding", b.Name,
 			"changedBy", c.owner.changedBy,
-		)
+		}
+		if c.owner.lookupErr != nil {
+			kv = append(kv, "userLookupError", c.owner.lookupErr.Error())
+		}
+		a.log.Info("Access "+change, kv...)
 		accessChangesTotal.WithLabelValues(change).Inc()
 		if !c.owner.changedAt.IsZero() {
 			if age := now.Sub(c.owner.changedAt); age >= 0 && age < maxPropagationAge {

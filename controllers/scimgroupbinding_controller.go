@@ -474,12 +474,15 @@ func (r *ScimGroupBindingReconciler) recordChanges(ctx context.Context, b *scimv
 	var granted, revoked int
 	for _, c := range changes {
 		sort.Strings(c.namespaces)
+		owner, known := owners[subjectKey(c.subject)]
+		if !known {
+			owner = r.audit.ownerOfSubject(ctx, c.subject)
+		}
+		c.owner = owner
 		if c.granted {
 			granted++
-			c.owner = owners[subjectKey(c.subject)]
 		} else {
 			revoked++
-			c.owner = r.audit.ownerOfSubject(ctx, c.subject)
 		}
 		list = append(list, *c)
 	}

@@ -58,6 +58,8 @@ import (
 //     API server's escalation check is what refuses it;
 //   - faulty (suiteLabel=faulty): its client fails the cache reads a test asks it to fail
 //     (faultyReads), to drive bindings into the states a broken read leads to.
+//
+// Tests may start further managers of their own partition (e.g. to restart one).
 const suiteLabel = "kubescim.test/suite"
 
 // readerRole is a ClusterRole with real rules (bare envtest's view/edit/admin are empty).
@@ -91,6 +93,7 @@ var (
 		"sa":         {"sa-read"},
 		"restricted": {"restricted-read", "restricted-admin", "nr-forbidden"},
 		"faulty":     {"nr-members-unreadable", "nr-namespaces-unreadable"},
+		"restart":    {"restart-read"},
 	}
 	restrictedOptions = Options{
 		BindableRoles: []RoleName{{"ClusterRole", readerRole}, {"ClusterRole", "cluster-admin"}, {"ClusterRole", matrixRole}},
