@@ -38,8 +38,36 @@ limitations under the License.
 // with no subjects: the object shows where the binding applies, and the next member is a patch.
 // Bindings are labelled app.kubernetes.io/managed-by=kubescim and scim.kubescim.io/binding, and
 // owned by their ScimGroupBinding; kubescim prunes them itself (namespaces that stop matching,
-// shards no longer needed, refused roles, missing groups, deleted bindings) rather than rely on
-// the garbage collector.
+// shards no longer needed, refused or deleted bindings) rather than rely on the garbage
+// collector.
+//
+// A binding of a namespaced Role binds it by name in each selected namespace, also where no Role
+// of that name exists: the RoleBinding grants nothing there until someone allowed to create Roles
+// in that namespace creates it, and it is kept up to date (members revoked) all the same.
+//
+// Fail closed. A binding grants only what a complete evaluation of it says; where kubescim cannot
+// decide, it takes access away, so revocation never depends on the binding being healthy:
+//
+//   - Refused: the role is not in the allow-list, or the API server's escalation check refuses
+//     kubescim the role (RoleNotAllowed; that check guards even the writes that only remove a
+//     subject); the namespaceSelector cannot be evaluated (InvalidNamespaceSelector); no live
+//     group has the displayName, a group being deleted counting as gone (GroupNotFound); the
+//     members or the namespaces cannot be read, so nobody can tell who should have access where
+//     (EvaluationFailed). Every one of these leaves the pass through refuse: Ready=False with the
+//     reason, a Warning Event when the binding enters the state, every RoleBinding and
+//     ClusterRoleBinding of the binding deleted, and boundNamespaces, namespaceCount and subjects
+//     cleared. A spec problem ends the pass with a terminal error (the next spec change brings
+//     the binding back), a missing group waits for the group, the rest are retried.
+//   - A write fails part-way (ApplyFailed): the namespaces that were written are in effect. In a
+//     namespace whose write failed, every object still holding a subject that should go is
+//     deleted (a delete passes no escalation check); objects that hold only wanted subjects
+//     stay, so one failed grant does not become an outage for everybody else. The pass is
+//     retried.
+//   - The binding is being deleted: its objects are deleted at once.
+//
+// In none of these states does a deactivated user, a deleted one or one whose deletion is pending
+// (a finalizer) remain a subject. Cache reads fail only when the cache itself is broken, so
+// refusing on a failed read costs nothing in normal operation.
 //
 // Subject names that the API server treats specially (empty, "system:..." in any case, with or
 // without the configured prefix, "*", names with control characters or surrounding spaces) are
@@ -54,6 +82,10 @@ limitations under the License.
 // Audit: every subject added or removed is logged by the logger named "audit" as one structured
 // line with the user's SCIM id and userName (the audit log is the one place personal data is
 // logged at info level: it exists to say who got or lost access), the namespaces, role, group,
-// binding, and the name (never the value) of the SCIM token that made the change. Events are
-// recorded on the ScimUser, ScimGroup and ScimGroupBinding for user-visible transitions.
+// binding, and the name (never the value) of the SCIM token that made the change. userSource
+// says where the user's identity comes from: the ScimUser, what was remembered when its deletion
+// was observed, or, when neither can be found (the user was deleted while kubescim was not
+// running, or the lookup failed, then userLookupError says why), the subject itself, which every
+// line carries and whose userName is given when subjects are userNames. Events are recorded on
+// the ScimUser, ScimGroup and ScimGroupBinding for user-visible transitions.
 package controllers
