@@ -149,8 +149,9 @@ func New(mgr manager.Manager, opts Options) (*Server, error) {
 		limiter:   newRateLimiters(opts.RateLimit, opts.RateBurst),
 		log:       mgr.GetLogger().WithName("scimserver"),
 	}
+	registerMetrics()
 	if opts.TokenFile != "" {
-		if _, err := s.loadTokenFile(); err != nil {
+		if _, err := s.loadTokenFile(s.log); err != nil {
 			return nil, err
 		}
 	}
@@ -177,7 +178,7 @@ func (s *Server) Start(ctx context.Context) error {
 	ctx = ctrl.LoggerInto(ctx, s.log)
 	log := s.log
 	if s.opts.TokenFile != "" {
-		content, err := s.loadTokenFile()
+		content, err := s.loadTokenFile(log)
 		if err != nil {
 			return err
 		}

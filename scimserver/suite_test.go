@@ -55,8 +55,8 @@ var (
 )
 
 const (
-	testToken  = "okta-token-6d1b0f3c9a2e4b7d"
-	otherToken = "entra-token-9f8e7d6c5b4a3210"
+	testToken  = "okta-token-6d1b0f3c9a2e4b7d5f8a1c3e"
+	otherToken = "entra-token-9f8e7d6c5b4a3210fedcba98"
 )
 
 func TestMain(m *testing.M) {
