@@ -83,6 +83,11 @@ func fromAPIError(ctx context.Context, err error) error {
 	}
 	log := ctrl.LoggerFrom(ctx)
 	switch {
+	case errors.Is(err, context.Canceled):
+		// The client went away (or the server is shutting down): not a server error. The
+		// answer is for a client that may still be listening.
+		log.V(1).Info("SCIM request cancelled before it completed")
+		return unavailable("the request was cancelled before it completed; retry", 0)
 	case apierrors.IsAlreadyExists(err):
 		return uniqueness("a resource with this name already exists")
 	case apierrors.IsConflict(err):
@@ -143,6 +148,9 @@ func errorDocument(e *schema.Error) map[string]any {
 // writeError sends err as a SCIM Error document. Errors that are not SCIM errors are mapped with
 // fromAPIError first.
 func writeError(ctx context.Context, w http.ResponseWriter, err error) {
+	if a, ok := w.(interface{ abandon() }); ok && errors.Is(err, context.Canceled) {
+		a.abandon()
+	}
 	err = fromAPIError(ctx, err)
 	var re *retryableError
 	if errors.As(err, &re) {

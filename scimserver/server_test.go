@@ -151,7 +151,7 @@ func TestRequestLimitsAndSyntax(t *testing.T) {
 		}
 	})
 	t.Run("filter too long", func(t *testing.T) {
-		f := `userName eq "` + strings.Repeat("a", 5000) + `"`
+		f := `userName eq "` + strings.Repeat("a", DefaultMaxSearchFilterLength) + `"`
 		call(t, http.MethodPost, "/scim/v2/Users/.search", map[string]any{"filter": f}).
 			expectError(t, http.StatusBadRequest, "invalidFilter")
 	})
@@ -376,7 +376,7 @@ func TestDiscovery(t *testing.T) {
 	if p, _ := spc.body["patch"].(map[string]any); p["supported"] != true {
 		t.Errorf("patch.supported = %v", spc.body["patch"])
 	}
-	if b, _ := spc.body["bulk"].(map[string]any); b["supported"] != true || b["maxOperations"] != float64(DefaultMaxPatchOperations) {
+	if b, _ := spc.body["bulk"].(map[string]any); b["supported"] != true || b["maxOperations"] != float64(DefaultMaxBulkOperations) {
 		t.Errorf("bulk = %v, want supported with maxOperations", spc.body["bulk"])
 	}
 	if f, _ := spc.body["filter"].(map[string]any); f["supported"] != true || f["maxResults"] != float64(500) {
