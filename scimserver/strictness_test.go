@@ -57,3 +57,46 @@ func TestIdentifiersMustBeStrings(t *testing.T) {
 		t.Errorf("userName changed to %q", got)
 	}
 }
+
+// TestPrimaryMovesToTheNewValue: making an email primary by PATCH (with or without a path)
+// takes primary from the others instead of failing; a body with two primaries is 400.
+func TestPrimaryMovesToTheNewValue(t *testing.T) {
+	id := createUser(t, uniq(t, "primary"), map[string]any{
+		"emails": []any{map[string]any{"value": "old@example.com", "type": "work", "primary": true}},
+	})
+	path := "/scim/v2/Users/" + id
+	primaries := func() []string {
+		t.Helper()
+		var out []string
+		for _, e := range userByUID(t, id).Spec.Emails {
+			if e.Primary {
+				out = append(out, e.Value)
+			}
+		}
+		return out
+	}
+	for _, step := range []struct {
+		name string
+		op   map[string]any
+		want string
+	}{
+		{"add with a path", map[string]any{"op": "add", "path": "emails", "value": []any{map[string]any{"value": "new@example.com", "type": "home", "primary": true}}}, "new@example.com"},
+		{"replace through a filter", map[string]any{"op": "replace", "path": `emails[type eq "work"].primary`, "value": true}, "old@example.com"},
+		{"path-less add", map[string]any{"op": "add", "value": map[string]any{"emails": []any{map[string]any{"value": "third@example.com", "primary": true}}}}, "third@example.com"},
+	} {
+		call(t, http.MethodPatch, path, patchBody(step.op)).expect(t, http.StatusOK)
+		if got := primaries(); len(got) != 1 || got[0] != step.want {
+			t.Errorf("%s: primary emails %v, want only %s", step.name, got, step.want)
+		}
+	}
+	if n := len(userByUID(t, id).Spec.Emails); n != 3 {
+		t.Errorf("%d emails, want 3", n)
+	}
+	r := call(t, http.MethodPut, path, map[string]any{"userName": userByUID(t, id).Spec.UserName, "emails": []any{
+		map[string]any{"value": "a@example.com", "primary": true}, map[string]any{"value": "b@example.com", "primary": true},
+	}})
+	r.expectError(t, http.StatusBadRequest, "invalidValue")
+	if r.str("detail") != `at most one value of "emails" may be primary` {
+		t.Errorf("detail %q", r.str("detail"))
+	}
+}

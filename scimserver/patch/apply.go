@@ -44,15 +44,21 @@ import (
 //   - add through a value filter that matches nothing creates the element from the filter's
 //     equalities (Entra: `emails[type eq "work"].value` on a user without work email);
 //   - remove of an absent attribute, or through a filter matching nothing, is a no-op;
-//   - remove of a multi-valued attribute with a value removes only the given values.
+//   - remove of a multi-valued attribute with a value removes only the given values;
+//   - a value made primary makes the attribute's other values non-primary; making two values
+//     primary in one operation is invalidValue.
 func Apply(rt *schema.ResourceType, res map[string]any, ops []Operation) (map[string]any, error) {
 	out := schema.Clone(res)
 	if out == nil {
 		out = map[string]any{}
 	}
-	a := applier{rt: rt, res: out}
+	a := applier{rt: rt, res: out, primaryAttrs: primaryAttributes(rt)}
 	for i, op := range ops {
+		before := a.primaries()
 		if err := a.apply(op); err != nil {
+			return nil, inOperation(i, err)
+		}
+		if err := a.settlePrimaries(before); err != nil {
 			return nil, inOperation(i, err)
 		}
 		// Type-check after each operation so that the error names the one at fault.
@@ -75,8 +81,9 @@ func inOperation(i int, err error) error {
 }
 
 type applier struct {
-	rt  *schema.ResourceType
-	res map[string]any
+	rt           *schema.ResourceType
+	res          map[string]any
+	primaryAttrs []schema.Path // the multi-valued attributes with a "primary" sub-attribute
 }
 
 func (a applier) apply(op Operation) error {

@@ -234,7 +234,21 @@ func normalizeValue(a *Attribute, v any, name string) (out any, ok bool, err err
 	if len(values) == 0 {
 		return nil, false, nil
 	}
+	if a.SubAttribute("primary") != nil && countPrimary(values) > 1 {
+		return nil, false, invalidValue("at most one value of %q may be primary", name)
+	}
 	return values, true, nil
+}
+
+// countPrimary counts the normalised values marked primary.
+func countPrimary(values []any) int {
+	n := 0
+	for _, v := range values {
+		if m, ok := v.(map[string]any); ok && m["primary"] == true {
+			n++
+		}
+	}
+	return n
 }
 
 // normalizeManager accepts the enterprise manager shapes IdPs send: {"value": id},

@@ -131,6 +131,7 @@ func TestNormalizeErrors(t *testing.T) {
 		{"long string in unknown extension", `{"userName":"a","urn:x:y":{"k":"` + long + `"}}`, "urn:x:y.k", nil},
 		{"too many values", `{"userName":"a","emails":` + many + `}`, "emails", nil},
 		{"too deep", `{"userName":"a","urn:x:y":` + deep + `}`, "nested", nil},
+		{"two primary values", `{"userName":"a","phoneNumbers":[{"value":"1","primary":true},{"value":"2","primary":"True"}]}`, "phoneNumbers", nil},
 		{"number for userName", `{"userName":42}`, "userName", nil},
 		{"boolean for userName", `{"userName":true}`, "userName", nil},
 		{"blank userName", `{"userName":"   "}`, "userName", nil},
