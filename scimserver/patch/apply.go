@@ -94,7 +94,7 @@ func (a applier) apply(op Operation) error {
 	}
 	op.Op = strings.ToLower(op.Op)
 	if strings.TrimSpace(op.Path) != "" {
-		return a.applyPath(op.Op, op.Path, op.Value, false)
+		return a.applyPath(op.Op, qualifyExtensionPath(a.rt, op.Path), op.Value, false)
 	}
 	if op.Op == OpRemove {
 		return schema.Errorf(http.StatusBadRequest, schema.ScimTypeNoTarget, "remove needs a path")
@@ -329,7 +329,8 @@ func setSub(op string, a *schema.Attribute, cur any, sub string, value any) any 
 }
 
 // applyFiltered applies an operation through a value filter (`emails[type eq "work"]`,
-// optionally followed by a sub-attribute).
+// optionally followed by a sub-attribute). A single-valued complex attribute is a list of at
+// most one value (Entra removes its manager with `manager[value eq "id"]`).
 func (a applier) applyFiltered(op string, attr schema.Path, elem *filter.Filter, sub string, value any) error {
 	c := a.container(attr, op != OpRemove)
 	if c == nil {
@@ -338,13 +339,13 @@ func (a applier) applyFiltered(op string, attr schema.Path, elem *filter.Filter,
 	name := attr.Attr.Name
 	cur, _ := takeFold(c, name)
 	elems := asList(cur)
+	defer setValues(c, attr.Attr, &elems)
 	var matched []map[string]any
 	for _, e := range elems {
 		if m, ok := e.(map[string]any); ok && elem.MatchElement(m) {
 			matched = append(matched, m)
 		}
 	}
-	defer dropEmpty(c, name)
 	switch {
 	case op == OpRemove && sub == "":
 		kept := elems[:0:0]
@@ -353,16 +354,14 @@ func (a applier) applyFiltered(op string, attr schema.Path, elem *filter.Filter,
 				kept = append(kept, e)
 			}
 		}
-		c[name] = kept
+		elems = kept
 		return nil
 	case op == OpRemove:
 		for _, m := range matched {
 			takeFold(m, sub)
 		}
-		c[name] = elems
 		return nil
 	case len(matched) == 0 && op == OpReplace:
-		c[name] = elems
 		return schema.Errorf(http.StatusBadRequest, schema.ScimTypeNoTarget, "no %q value matches the filter", attr.String())
 	case len(matched) == 0:
 		// Entra adds `emails[type eq "work"].value` to users without a work email.
@@ -372,17 +371,15 @@ func (a applier) applyFiltered(op string, attr schema.Path, elem *filter.Filter,
 		} else if vm, ok := value.(map[string]any); ok {
 			created = merge(created, vm)
 		} else {
-			c[name] = elems
 			return schema.Errorf(http.StatusBadRequest, schema.ScimTypeInvalidValue, "value for %q must be an object", attr.String())
 		}
-		c[name] = append(elems, created)
+		elems = append(elems, created)
 		return nil
 	}
 	for _, m := range matched {
 		if sub != "" {
 			if attr.Attr.SubAttribute(sub).Mutability == schema.MutabilityImmutable {
 				if old, ok := takeFoldPeek(m, sub); ok && !contains(old, value) {
-					c[name] = elems
 					return immutableError(attr, sub)
 				}
 			}
@@ -392,7 +389,6 @@ func (a applier) applyFiltered(op string, attr schema.Path, elem *filter.Filter,
 		}
 		vm, ok := value.(map[string]any)
 		if !ok {
-			c[name] = elems
 			return schema.Errorf(http.StatusBadRequest, schema.ScimTypeInvalidValue, "value for %q must be an object", attr.String())
 		}
 		for k, v := range merge(map[string]any{}, vm) {
@@ -400,6 +396,49 @@ func (a applier) applyFiltered(op string, attr schema.Path, elem *filter.Filter,
 			m[k] = v
 		}
 	}
-	c[name] = elems
 	return nil
+}
+
+// setValues stores the values of attribute a in c: the list for a multi-valued attribute, else
+// the one value (the last, when an add created one next to it); no values removes it.
+func setValues(c map[string]any, a *schema.Attribute, values *[]any) {
+	switch {
+	case len(*values) == 0:
+		delete(c, a.Name)
+	case a.MultiValued:
+		c[a.Name] = *values
+	default:
+		c[a.Name] = (*values)[len(*values)-1]
+	}
+}
+
+// qualifyExtensionPath prefixes a PATCH path whose attribute the core schema lacks with the one
+// extension that defines it: Entra sends "manager" and `manager[value eq "id"]` for the
+// enterprise extension's manager, and "department" or "employeeNumber" alike. Paths that are
+// qualified, core or ambiguous stay as they are.
+func qualifyExtensionPath(rt *schema.ResourceType, path string) string {
+	path = strings.TrimSpace(path)
+	if len(path) >= 4 && strings.EqualFold(path[:4], "urn:") {
+		return path
+	}
+	name := path
+	if i := strings.IndexAny(name, ".["); i >= 0 {
+		name = name[:i]
+	}
+	if rt.Schema.Attribute(name) != nil {
+		return path
+	}
+	var owner *schema.Schema
+	for _, ext := range rt.Extensions {
+		if ext.Attribute(name) != nil {
+			if owner != nil {
+				return path
+			}
+			owner = ext
+		}
+	}
+	if owner == nil {
+		return path
+	}
+	return owner.ID + ":" + path
 }
