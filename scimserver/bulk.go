@@ -114,7 +114,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) error {
 			}
 			if unresolvable {
 				b.fail(i, schema.Errorf(http.StatusConflict, "invalidValue", "operation references a bulkId that was not created"))
-			} else if !b.admit() {
+			} else if !b.nextAllowed() {
 				break
 			} else {
 				b.run(i)
@@ -157,12 +157,12 @@ type bulkRun struct {
 
 func (b *bulkRun) stopped(failOnErrors int) bool { return failOnErrors > 0 && b.errors >= failOnErrors }
 
-// admit reports whether the next operation may run: within the time budget and the token's
+// nextAllowed reports whether the next operation may run: within the time budget and the token's
 // rate limit. If not, every operation not run yet is reported failed.
-func (b *bulkRun) admit() bool {
+func (b *bulkRun) nextAllowed() bool {
 	if !b.s.now().Before(b.deadline) {
 		b.abandon(schema.Errorf(http.StatusServiceUnavailable, "",
-			"not attempted: the bulk request used up its %s; retry this operation", bulkTimeBudget))
+			"not attempted: the bulk request used up its time (%s); retry this operation", bulkTimeBudget))
 		return false
 	}
 	b.started++

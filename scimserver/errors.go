@@ -90,6 +90,11 @@ func fromAPIError(ctx context.Context, err error) error {
 		// answer is for a client that may still be listening.
 		log.V(1).Info("SCIM request cancelled before it completed")
 		return unavailable("the request was cancelled before it completed; retry", 0)
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+		// The request's own time ran out (a bulk operation at the end of its budget), not
+		// the API server's.
+		log.Info("SCIM request ran out of time before it completed")
+		return unavailable("the request ran out of time before it completed; retry", 0)
 	case apierrors.IsAlreadyExists(err):
 		return uniqueness("a resource with this name already exists")
 	case apierrors.IsConflict(err):
@@ -209,7 +214,7 @@ func errorDocument(e *schema.Error) map[string]any {
 }
 
 // writeError sends err as a SCIM Error document. Errors that are not SCIM errors are mapped with
-// fromAPIError first.
+// fromAPIError first; a cancelled request is marked abandoned for the request log.
 func writeError(ctx context.Context, w http.ResponseWriter, err error) {
 	if a, ok := w.(interface{ abandon() }); ok && errors.Is(err, context.Canceled) {
 		a.abandon()

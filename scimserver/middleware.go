@@ -98,28 +98,9 @@ func (s *Server) buildHandler() http.Handler {
 			log.Info("SCIM request", "status", rec.status, "duration", duration, "token", token)
 		}()
 
-		client := s.clientAddress(r)
-		if ok, wait := s.failures.attempt(client, time.Now()); !ok {
-			authFailuresTotal.WithLabelValues("throttled").Inc()
-			writeError(ctx, rec, &retryableError{
-				scim:  schema.Errorf(http.StatusTooManyRequests, "", "too many failed authentications from this address; retry later"),
-				after: wait,
-			})
-			return
-		}
-		name, ok := s.authenticate(r)
-		if !ok {
-			authFailuresTotal.WithLabelValues("unauthorized").Inc()
-			writeError(ctx, rec, schema.Errorf(http.StatusUnauthorized, "", "a valid bearer token is required"))
-			return
-		}
-		s.failures.succeeded(client, time.Now())
+		name, ok := s.admit(ctx, rec, r)
 		token = name
-		if allowed, wait := s.limiter.allow(name); !allowed {
-			writeError(ctx, rec, &retryableError{
-				scim:  schema.Errorf(http.StatusTooManyRequests, "", "too many requests; retry later"),
-				after: wait,
-			})
+		if !ok {
 			return
 		}
 		if len(r.URL.RawQuery) > MaxQueryBytes {
@@ -131,6 +112,38 @@ func (s *Server) buildHandler() http.Handler {
 		ctx = context.WithValue(ctx, tokenNameKey{}, name)
 		s.route(rec, r.WithContext(ctx))
 	})
+}
+
+// admit authenticates the request within the failed-authentication limit of its client address
+// and then applies its token's rate limit. It returns the token's name; when it refuses the
+// request, it has answered it.
+func (s *Server) admit(ctx context.Context, w http.ResponseWriter, r *http.Request) (string, bool) {
+	client := s.clientAddress(r)
+	// Charged before the token is looked at, so that concurrent guesses cannot overrun the
+	// limit; refunded below when the token is valid.
+	if ok, wait := s.failures.attempt(client, time.Now()); !ok {
+		authFailuresTotal.WithLabelValues("throttled").Inc()
+		writeError(ctx, w, &retryableError{
+			scim:  schema.Errorf(http.StatusTooManyRequests, "", "too many failed authentications from this address; retry later"),
+			after: wait,
+		})
+		return "", false
+	}
+	name, ok := s.authenticate(r)
+	if !ok {
+		authFailuresTotal.WithLabelValues("unauthorized").Inc()
+		writeError(ctx, w, schema.Errorf(http.StatusUnauthorized, "", "a valid bearer token is required"))
+		return "", false
+	}
+	s.failures.succeeded(client, time.Now())
+	if allowed, wait := s.limiter.allow(name); !allowed {
+		writeError(ctx, w, &retryableError{
+			scim:  schema.Errorf(http.StatusTooManyRequests, "", "too many requests; retry later"),
+			after: wait,
+		})
+		return name, false
+	}
+	return name, true
 }
 
 func (s *Server) authenticate(r *http.Request) (string, bool) {
