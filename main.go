@@ -94,8 +94,10 @@ func bindFlags(fs *flag.FlagSet, dev bool) *config {
 	fs.Float64Var(&c.scim.RateLimit, "scim-rate-limit", 100, "SCIM requests per second allowed per token; 0 is unlimited.")
 	fs.IntVar(&c.scim.RateBurst, "scim-rate-burst", 200, "Burst of SCIM requests allowed per token above the rate.")
 	fs.IntVar(&c.scim.MaxPatchOperations, "scim-max-patch-operations", 1000, "Most operations in one SCIM PATCH request.")
+	fs.IntVar(&c.scim.MaxBulkOperations, "scim-max-bulk-operations", 1000, "Most operations in one SCIM /Bulk request (never more than --scim-rate-burst while rate limited).")
 	fs.IntVar(&c.scim.MaxResults, "scim-max-results", 1000, "Most resources in one SCIM list response.")
-	fs.StringVar(&c.scim.ExternalURL, "scim-external-url", "", "Base URL clients reach the SCIM server at, for meta.location (default: from the request).")
+	fs.StringVar(&c.scim.ExternalURL, "scim-external-url", "", "Base URL clients reach the SCIM server at, for meta.location and $ref (default: from the request).")
+	fs.BoolVar(&c.scim.TrustForwardedHeaders, "scim-trust-forwarded-headers", false, "Believe X-Forwarded-Proto/-Host (locations) and X-Forwarded-For (failed-login limit per client); only behind a proxy every request passes.")
 
 	fs.StringVar(&c.subjectAttribute, "subject-attribute", "userName", "User attribute that names the RBAC subject: userName, email or externalId.")
 	fs.StringVar(&c.access.SubjectPrefix, "subject-prefix", "", "Prefix for RBAC User subjects, to match the API server's --oidc-username-prefix (e.g. 'oidc:').")

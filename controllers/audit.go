@@ -100,8 +100,8 @@ func (a *auditor) userDeleted(u *scimv1.ScimUser) {
 	owner := ownerOf(u)
 	owner.changedAt = a.now()
 	owner.source = userFromDeletedScimUser
-	live := *u
-	live.Spec.Active = nil
+	live, active := *u, true
+	live.Spec.Active = &active // the subjects it had while it lived
 	live.DeletionTimestamp = nil
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -123,7 +123,7 @@ func setupRevocationFixture(ctx context.Context) (*revocationFixture, error) {
 				memberOf = append(memberOf, groupNames[g])
 			}
 			u := &scimv1.ScimUser{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("bench-user-%05d", i)},
-				Spec: scimv1.ScimUserSpec{UserName: fmt.Sprintf("bench-user-%05d", i), MemberOf: memberOf}}
+				Spec: scimv1.ScimUserSpec{UserName: fmt.Sprintf("bench-user-%05d", i), Active: ptr.To(true), MemberOf: memberOf}}
 			f.users[i] = u
 			return k8s.Create(egctx, u)
 		})

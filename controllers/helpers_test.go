@@ -106,7 +106,7 @@ func newUser(t *testing.T, partition, userName string, memberOf ...string) *scim
 	u := &scimv1.ScimUser{
 		ObjectMeta: metav1.ObjectMeta{Name: scimv1.ObjectNameFor(userName), Labels: suiteLabels(partition),
 			Annotations: map[string]string{scimv1.ChangedAtAnnotation: time.Now().UTC().Format(time.RFC3339Nano), scimv1.ChangedByAnnotation: "okta-test"}},
-		Spec: scimv1.ScimUserSpec{UserName: userName, MemberOf: memberOf},
+		Spec: scimv1.ScimUserSpec{UserName: userName, Active: ptr.To(true), MemberOf: memberOf},
 	}
 	mustCreate(t, u)
 	return u

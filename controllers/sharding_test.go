@@ -38,7 +38,7 @@ func createUsers(ctx context.Context, partition, prefix string, n int, group str
 			u := &scimv1.ScimUser{}
 			u.Name = scimv1.ObjectNameFor(fmt.Sprintf("%s-%d", prefix, i))
 			u.Labels = suiteLabels(partition)
-			u.Spec = scimv1.ScimUserSpec{UserName: fmt.Sprintf("%s-%d", prefix, i), MemberOf: []string{group}}
+			u.Spec = scimv1.ScimUserSpec{UserName: fmt.Sprintf("%s-%d", prefix, i), Active: ptr.To(true), MemberOf: []string{group}}
 			users[i] = u
 			return k8s.Create(ctx, u)
 		})

@@ -106,7 +106,7 @@ func TestNameSubject(t *testing.T) {
 }
 
 func TestUserSubjects(t *testing.T) {
-	u := &scimv1.ScimUser{Spec: scimv1.ScimUserSpec{UserName: "alice"}}
+	u := &scimv1.ScimUser{Spec: scimv1.ScimUserSpec{UserName: "alice", Active: ptr.To(true)}}
 	u.Name = "alice-123"
 	opts := Options{ServiceAccounts: true, SubjectPrefix: "oidc:"}.withDefaults()
 	got := userSubjects(u, opts)
@@ -120,6 +120,10 @@ func TestUserSubjects(t *testing.T) {
 	u.Spec.Active = ptr.To(false)
 	if s := userSubjects(u, opts); len(s) != 0 {
 		t.Errorf("inactive user has subjects %+v", s)
+	}
+	u.Spec.Active = nil
+	if s := userSubjects(u, opts); len(s) != 0 {
+		t.Errorf("user with active unassigned has subjects %+v", s)
 	}
 }
 

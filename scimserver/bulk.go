@@ -18,10 +18,12 @@ package scimserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kubescim/kubescim/scimserver/schema"
 )
@@ -29,6 +31,10 @@ import (
 // bulkRefPrefix marks a reference to the resource created by another operation of the same
 // bulk request (RFC 7644 §3.7.2).
 const bulkRefPrefix = "bulkId:"
+
+// bulkTimeBudget is how long the operations of one bulk request may run, counted from the
+// request's arrival: what is left of the write timeout suffices to send the BulkResponse.
+const bulkTimeBudget = writeTimeout - 10*time.Second
 
 // bulkOperation is one operation of a BulkRequest (RFC 7644 §3.7).
 type bulkOperation struct {
@@ -44,9 +50,23 @@ type bulkRequest struct {
 	Operations   []bulkOperation `json:"Operations"`
 }
 
+// maxBulkOperations is the most operations one bulk request may hold, as advertised in
+// ServiceProviderConfig: MaxBulkOperations, and with a rate limit no more than its burst, as
+// every operation counts as one request.
+func (s *Server) maxBulkOperations() int {
+	n := s.opts.MaxBulkOperations
+	if s.limiter.limit > 0 {
+		n = min(n, s.limiter.burst)
+	}
+	return n
+}
+
 // handleBulk serves POST /Bulk. Each operation runs through the same handlers as a single
-// request (so it is authenticated, limited and validated alike); operations that reference a
-// bulkId wait until the operation creating it has run, and circular references fail with 409.
+// request (so it is validated alike) and counts against the token's rate limit (the request
+// itself pays for the first). Operations that reference a bulkId wait until the operation
+// creating it has run, and circular references fail with 409. When the rate limit or the time
+// budget (bulkTimeBudget) runs out, the operations not run yet are reported failed, with 429 or
+// 503, and nothing more is attempted (RFC 7644 §3.7.3): the client retries exactly those.
 func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) error {
 	body, err := readBody(r)
 	if err != nil {
@@ -59,9 +79,9 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) error {
 	if req.Operations == nil {
 		return invalidSyntax("BulkRequest without Operations")
 	}
-	if len(req.Operations) > s.opts.MaxPatchOperations {
-		return schema.Errorf(http.StatusRequestEntityTooLarge, "tooMany",
-			"a bulk request may hold at most %d operations", s.opts.MaxPatchOperations)
+	if maxOps := s.maxBulkOperations(); len(req.Operations) > maxOps {
+		return schema.Errorf(http.StatusRequestEntityTooLarge, schema.ScimTypeTooMany,
+			"a bulk request may hold at most %d operations (maxOperations)", maxOps)
 	}
 	definedBy := map[string]int{}
 	for i, op := range req.Operations {
@@ -76,9 +96,13 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 
-	b := &bulkRun{s: s, r: r, ops: req.Operations, results: make([]map[string]any, len(req.Operations)), resolved: map[string]string{}}
+	deadline := requestStart(r.Context()).Add(bulkTimeBudget)
+	ctx, cancel := context.WithDeadline(r.Context(), deadline)
+	defer cancel()
+	b := &bulkRun{s: s, r: r.WithContext(ctx), deadline: deadline, ops: req.Operations,
+		results: make([]map[string]any, len(req.Operations)), resolved: map[string]string{}}
 	pending := len(req.Operations)
-	for pending > 0 && !b.stopped(req.FailOnErrors) {
+	for pending > 0 && !b.stopped(req.FailOnErrors) && !b.abandoned {
 		progressed := false
 		for i, op := range req.Operations {
 			if b.results[i] != nil || b.stopped(req.FailOnErrors) {
@@ -90,13 +114,15 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) error {
 			}
 			if unresolvable {
 				b.fail(i, schema.Errorf(http.StatusConflict, "invalidValue", "operation references a bulkId that was not created"))
+			} else if !b.nextAllowed() {
+				break
 			} else {
 				b.run(i)
 			}
 			pending--
 			progressed = true
 		}
-		if !progressed {
+		if !progressed && !b.abandoned {
 			// What remains waits on itself: circular references.
 			for i := range req.Operations {
 				if b.results[i] == nil && !b.stopped(req.FailOnErrors) {
@@ -118,15 +144,48 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) error {
 
 // bulkRun is the state of one bulk request.
 type bulkRun struct {
-	s        *Server
-	r        *http.Request
-	ops      []bulkOperation
-	results  []map[string]any
-	resolved map[string]string // bulkId -> SCIM id
-	errors   int
+	s         *Server
+	r         *http.Request // carries the deadline of the whole bulk request
+	deadline  time.Time
+	ops       []bulkOperation
+	results   []map[string]any
+	resolved  map[string]string // bulkId -> SCIM id
+	errors    int
+	started   int  // operations dispatched
+	abandoned bool // the rate limit or the time budget ran out
 }
 
 func (b *bulkRun) stopped(failOnErrors int) bool { return failOnErrors > 0 && b.errors >= failOnErrors }
+
+// nextAllowed reports whether the next operation may run: within the time budget and the token's
+// rate limit. If not, every operation not run yet is reported failed.
+func (b *bulkRun) nextAllowed() bool {
+	if !b.s.now().Before(b.deadline) {
+		b.abandon(schema.Errorf(http.StatusServiceUnavailable, "",
+			"not attempted: the bulk request used up its time (%s); retry this operation", bulkTimeBudget))
+		return false
+	}
+	b.started++
+	if b.started == 1 {
+		return true // the bulk request's own charge
+	}
+	if allowed, wait := b.s.limiter.allow(tokenNameFrom(b.r.Context())); !allowed {
+		b.abandon(schema.Errorf(http.StatusTooManyRequests, "",
+			"not attempted: too many requests; retry this operation after %d seconds", int((wait+time.Second-1)/time.Second)))
+		return false
+	}
+	return true
+}
+
+// abandon reports every operation not run yet as failed with e.
+func (b *bulkRun) abandon(e *schema.Error) {
+	b.abandoned = true
+	for i := range b.ops {
+		if b.results[i] == nil {
+			b.fail(i, e)
+		}
+	}
+}
 
 // refsReady reports whether every bulkId op references is resolved; unresolvable when one names
 // no operation or one that already failed.
@@ -178,7 +237,12 @@ func (b *bulkRun) run(i int) {
 		b.fail(i, invalidValue("operation %d: bad path", i).(*schema.Error))
 		return
 	}
-	sub.Host, sub.TLS = b.r.Host, b.r.TLS
+	sub.Host, sub.TLS, sub.RemoteAddr = b.r.Host, b.r.TLS, b.r.RemoteAddr
+	for _, h := range []string{headerForwardedProto, headerForwardedHost, headerForwardedFor} {
+		if v := b.r.Header.Values(h); len(v) > 0 {
+			sub.Header[h] = v
+		}
+	}
 	sub.Header.Set("Content-Type", contentType)
 	if op.Version != "" {
 		sub.Header.Set("If-Match", op.Version)

@@ -97,7 +97,7 @@ func TestBulkFailOnErrorsAndCycles(t *testing.T) {
 	call(t, http.MethodPost, "/scim/v2/Bulk", map[string]any{"Operations": []any{
 		map[string]any{"method": "POST", "path": "/Users", "data": map[string]any{"userName": "x"}},
 	}}).expectError(t, http.StatusBadRequest, "invalidValue")
-	many := make([]any, DefaultMaxPatchOperations+1)
+	many := make([]any, DefaultMaxBulkOperations+1)
 	for i := range many {
 		many[i] = map[string]any{"method": "DELETE", "path": "/Users/x"}
 	}

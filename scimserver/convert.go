@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
+	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -117,17 +118,28 @@ func extensionsFromMap(m map[string]any, skip string) (map[string]apiextensionsv
 	return ext, nil
 }
 
-// metaFor builds the meta attribute (RFC 7643 §3.1).
+// createdAtAnnotation records when the SCIM server created an object, with the precision of
+// the changed-at annotation: creationTimestamp has whole seconds only, so it could come after
+// lastModified, and never equals it as RFC 7643 §3.1 wants of a new resource.
+const createdAtAnnotation = "scim.kubescim.io/created-at"
+
+// metaFor builds the meta attribute (RFC 7643 §3.1). created is the created-at annotation
+// (else creationTimestamp) and never changes; lastModified is the changed-at annotation, never
+// before created.
 func metaFor(obj client.Object, resourceType, location string) map[string]any {
-	created := obj.GetCreationTimestamp()
-	lastModified := created.UTC().Format(rfc3339Milli)
-	if at := obj.GetAnnotations()[v1alpha1.ChangedAtAnnotation]; at != "" {
-		lastModified = at
+	ann := obj.GetAnnotations()
+	created := obj.GetCreationTimestamp().Time
+	if t, err := time.Parse(time.RFC3339Nano, ann[createdAtAnnotation]); err == nil {
+		created = t
+	}
+	lastModified := created
+	if t, err := time.Parse(time.RFC3339Nano, ann[v1alpha1.ChangedAtAnnotation]); err == nil && t.After(created) {
+		lastModified = t
 	}
 	return map[string]any{
 		"resourceType": resourceType,
 		"created":      created.UTC().Format(rfc3339Milli),
-		"lastModified": lastModified,
+		"lastModified": lastModified.UTC().Format(rfc3339Milli),
 		"location":     location,
 		"version":      etagFor(obj.GetResourceVersion()),
 	}

@@ -29,8 +29,8 @@ import (
 )
 
 // userAttributes renders a ScimUser's spec as a canonical SCIM map: core attributes by their JSON
-// names, the enterprise extension and preserved extensions under their URN keys, and "active"
-// always present. It holds no id, meta, schemas or groups.
+// names, the enterprise extension and preserved extensions under their URN keys; "active" only
+// when assigned. It holds no id, meta, schemas or groups.
 func userAttributes(u *v1alpha1.ScimUser, base string) (map[string]any, error) {
 	spec := u.Spec.DeepCopy()
 	spec.MemberOf = nil
@@ -40,7 +40,6 @@ func userAttributes(u *v1alpha1.ScimUser, base string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	m["active"] = u.Spec.IsActive()
 	if enterprise != nil {
 		ent, err := toMap(enterprise)
 		if err != nil {

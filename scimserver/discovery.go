@@ -32,7 +32,7 @@ func (s *Server) handleServiceProviderConfig(w http.ResponseWriter, r *http.Requ
 	writeJSON(w, http.StatusOK, schema.ServiceProviderConfig(schema.ServiceProviderOptions{
 		MaxResults:     s.opts.MaxResults,
 		BulkSupported:  true,
-		MaxOperations:  s.opts.MaxPatchOperations,
+		MaxOperations:  s.maxBulkOperations(),
 		MaxPayloadSize: int(s.opts.MaxBodyBytes),
 	}, s.baseURL(r)))
 	return nil
@@ -86,7 +86,7 @@ func listResponse(resources []any) map[string]any {
 
 // handleRootSearch serves POST /.search over Users and Groups.
 func (s *Server) handleRootSearch(w http.ResponseWriter, r *http.Request) error {
-	q, err := searchQuery(r)
+	q, err := s.searchRequest(r)
 	if err != nil {
 		return err
 	}

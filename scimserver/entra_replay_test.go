@@ -186,3 +186,36 @@ func TestEntraGroupLifecycle(t *testing.T) {
 	call(t, http.MethodDelete, path, nil).expect(t, http.StatusNoContent)
 	call(t, http.MethodGet, path, nil).expectError(t, http.StatusNotFound, "")
 }
+
+// TestEntraUnqualifiedEnterprisePaths replays Microsoft's documented manager update, whose path
+// names the enterprise attribute without its URN, the removal Entra sends for it, and other
+// enterprise attributes by their bare names.
+func TestEntraUnqualifiedEnterprisePaths(t *testing.T) {
+	manager := createUser(t, uniq(t, "manager"), nil)
+	id := createUser(t, uniq(t, "report"), nil)
+	path := "/scim/v2/Users/" + id
+	patch := func(ops string) {
+		t.Helper()
+		call(t, http.MethodPatch, path, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":`+ops+`}`).expect(t, http.StatusOK)
+	}
+	patch(fmt.Sprintf(`[{"op": "Add", "path": "manager", "value": [{"$ref": null, "value": %q}]},
+		{"op": "Replace", "path": "employeeNumber", "value": "701984"},
+		{"op": "Add", "path": "department", "value": "Finance"}]`, manager))
+	ent := userByUID(t, id).Spec.Enterprise
+	if ent == nil || ent.Manager == nil || ent.Manager.Value != manager || ent.EmployeeNumber != "701984" || ent.Department != "Finance" {
+		t.Fatalf("enterprise after unqualified paths: %+v", ent)
+	}
+	got := call(t, http.MethodGet, path, nil).expect(t, http.StatusOK)
+	mgr := got.body[enterpriseURN].(map[string]any)["manager"].(map[string]any)
+	if mgr["$ref"] != serverURL+"/scim/v2/Users/"+manager {
+		t.Errorf("manager $ref %v", mgr["$ref"])
+	}
+	patch(`[{"op": "Remove", "path": "manager[value eq \"someone-else\"]"}]`)
+	if ent := userByUID(t, id).Spec.Enterprise; ent.Manager == nil {
+		t.Error("a removal naming another manager removed the manager")
+	}
+	patch(fmt.Sprintf(`[{"op": "Remove", "path": "manager[value eq \"%s\"]"}]`, manager))
+	if ent := userByUID(t, id).Spec.Enterprise; ent == nil || ent.Manager != nil || ent.Department != "Finance" {
+		t.Errorf("enterprise after removing the manager: %+v", ent)
+	}
+}

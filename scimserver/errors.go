@@ -21,7 +21,9 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -83,12 +85,22 @@ func fromAPIError(ctx context.Context, err error) error {
 	}
 	log := ctrl.LoggerFrom(ctx)
 	switch {
+	case errors.Is(err, context.Canceled):
+		// The client went away (or the server is shutting down): not a server error. The
+		// answer is for a client that may still be listening.
+		log.V(1).Info("SCIM request cancelled before it completed")
+		return unavailable("the request was cancelled before it completed; retry", 0)
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+		// The request's own time ran out (a bulk operation at the end of its budget), not
+		// the API server's.
+		log.Info("SCIM request ran out of time before it completed")
+		return unavailable("the request ran out of time before it completed; retry", 0)
 	case apierrors.IsAlreadyExists(err):
 		return uniqueness("a resource with this name already exists")
 	case apierrors.IsConflict(err):
 		return schema.Errorf(http.StatusConflict, "", "the resource was modified concurrently; retry")
 	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err):
-		return invalidValue("%s", apiMessage(err))
+		return invalidValue("%s", invalidDetail(err))
 	case apierrors.IsNotFound(err), apierrors.IsGone(err):
 		return schema.Errorf(http.StatusNotFound, "", "resource not found")
 	case apierrors.IsRequestEntityTooLargeError(err):
@@ -111,12 +123,73 @@ func fromAPIError(ctx context.Context, err error) error {
 	}
 }
 
-func apiMessage(err error) string {
+// invalidDetail renders an API server validation error by its causes, in SCIM terms, e.g.
+// "title: Too long: may not be more than 256 bytes". It never uses the error's message, which
+// names the internal object (`ScimUser.scim.kubescim.io "alice-…" is invalid`), and it drops
+// the rejected values the causes quote.
+func invalidDetail(err error) string {
 	var status apierrors.APIStatus
-	if errors.As(err, &status) {
-		return status.Status().Message
+	if !errors.As(err, &status) || status.Status().Details == nil {
+		return "the resource is not valid"
 	}
-	return err.Error()
+	var parts []string
+	for _, c := range status.Status().Details.Causes {
+		part := withoutValue(c.Message)
+		if attr := scimAttribute(c.Field); attr != "" {
+			part = attr + ": " + part
+		}
+		if part != "" && !slices.Contains(parts, part) {
+			parts = append(parts, part)
+		}
+	}
+	if len(parts) == 0 {
+		return "the resource is not valid"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// scimAttribute turns the field path of a ScimUser or ScimGroup ("spec.enterprise.department")
+// into the SCIM attribute it stores; object metadata and the spec as a whole give "".
+func scimAttribute(field string) string {
+	attr, ok := strings.CutPrefix(field, "spec.")
+	if !ok {
+		return ""
+	}
+	if rest, ok := strings.CutPrefix(attr, "enterprise."); ok {
+		return schema.EnterpriseUserURN + ":" + rest
+	}
+	return attr
+}
+
+// withoutValue drops the value from a cause message of the form `Invalid value: "x": why`.
+func withoutValue(msg string) string {
+	for _, kind := range []string{"Invalid value", "Unsupported value", "Duplicate value"} {
+		rest, ok := strings.CutPrefix(msg, kind+": ")
+		if !ok {
+			continue
+		}
+		if quoted, err := strconv.QuotedPrefix(rest); err == nil {
+			rest = rest[len(quoted):]
+		} else if value, after, found := strings.Cut(rest, ": "); found && isScalar(value) {
+			rest = after
+		} // else the message has no value, as CEL rules' messages
+		why := strings.ReplaceAll(strings.TrimPrefix(rest, ": "), "spec.", "")
+		if why == "" {
+			return kind
+		}
+		return kind + ": " + why
+	}
+	return msg
+}
+
+// isScalar reports whether s is an unquoted JSON scalar, as field errors render numbers,
+// booleans and null.
+func isScalar(s string) bool {
+	if s == "null" || s == "true" || s == "false" {
+		return true
+	}
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
 }
 
 func isConnectionError(err error) bool {
@@ -141,8 +214,11 @@ func errorDocument(e *schema.Error) map[string]any {
 }
 
 // writeError sends err as a SCIM Error document. Errors that are not SCIM errors are mapped with
-// fromAPIError first.
+// fromAPIError first; a cancelled request is marked abandoned for the request log.
 func writeError(ctx context.Context, w http.ResponseWriter, err error) {
+	if a, ok := w.(interface{ abandon() }); ok && errors.Is(err, context.Canceled) {
+		a.abandon()
+	}
 	err = fromAPIError(ctx, err)
 	var re *retryableError
 	if errors.As(err, &re) {

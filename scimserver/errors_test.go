@@ -23,11 +23,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	scimschema "github.com/kubescim/kubescim/scimserver/schema"
 )
 
 func TestAPIErrorMapping(t *testing.T) {
@@ -64,6 +67,85 @@ func TestAPIErrorMapping(t *testing.T) {
 			}
 			if tt.status == http.StatusInternalServerError && r.body["detail"] != "internal error" {
 				t.Errorf("500 detail leaks the cause: %v", r.body["detail"])
+			}
+		})
+	}
+}
+
+// TestInvalidDetailNamesAttributesNotObjects: validation errors from the API server are told
+// by SCIM attribute, without the internal object name or the rejected value.
+func TestInvalidDetailNamesAttributesNotObjects(t *testing.T) {
+	kind := schema.GroupKind{Group: "scim.kubescim.io", Kind: "ScimUser"}
+	const object = "alice-example-com-9105bf13ca"
+	tests := []struct {
+		name string
+		errs field.ErrorList
+		want string
+	}{
+		{"too long", field.ErrorList{field.TooLong(field.NewPath("spec", "title"), "", 256)},
+			"title: Too long: may not be more than 256 bytes"},
+		{"CEL rule on the spec", field.ErrorList{field.Invalid(field.NewPath("spec"), field.OmitValueType{}, "at most one email may be primary")},
+			"Invalid value: at most one email may be primary"},
+		{"CEL rule quoting the object", field.ErrorList{field.Invalid(field.NewPath("spec"), "object", "at most one email may be primary")},
+			"Invalid value: at most one email may be primary"},
+		{"number and null values", field.ErrorList{field.Invalid(field.NewPath("spec", "emails"), 33, "too many"),
+			field.Invalid(nil, nil, "some rules were not checked")},
+			"emails: Invalid value: too many; Invalid value: some rules were not checked"},
+		{"pattern, with the value", field.ErrorList{field.Invalid(field.NewPath("spec", "userName"), "bad\nname: \"x\"",
+			"spec.userName in body should match '^[^\\x00-\\x1f\\x7f]+$'")},
+			"userName: Invalid value: userName in body should match '^[^\\x00-\\x1f\\x7f]+$'"},
+		{"enterprise attribute and metadata", field.ErrorList{
+			field.TooLong(field.NewPath("spec", "enterprise", "department"), "", 256),
+			field.Invalid(field.NewPath("metadata", "name"), object, "a lowercase RFC 1123 subdomain"),
+		}, "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department: Too long: may not be more than 256 bytes; " +
+			"Invalid value: a lowercase RFC 1123 subdomain"},
+		{"no causes", nil, "the resource is not valid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := fromAPIError(context.Background(), apierrors.NewInvalid(kind, object, tt.errs))
+			var se *scimschema.Error
+			if !errors.As(err, &se) || se.ScimType != "invalidValue" {
+				t.Fatalf("error %v, want invalidValue", err)
+			}
+			if se.Detail != tt.want {
+				t.Errorf("detail %q\nwant   %q", se.Detail, tt.want)
+			}
+			for _, leak := range []string{object, "scim.kubescim.io", "bad\nname", "spec."} {
+				if strings.Contains(se.Detail, leak) {
+					t.Errorf("detail %q shows %q", se.Detail, leak)
+				}
+			}
+		})
+	}
+}
+
+// TestAPIValidationErrorsOnTheWire: what the API server refuses (CRD bounds) reaches the IdP as
+// invalidValue naming the attribute, for users and groups alike, never the object name.
+func TestAPIValidationErrorsOnTheWire(t *testing.T) {
+	userName := uniq(t, "valid")
+	id := createUser(t, userName, nil)
+	tooLong := strings.Repeat("t", 300)
+	tests := []struct {
+		name, method, path string
+		body               map[string]any
+		attribute          string
+	}{
+		{"user title", http.MethodPut, "/scim/v2/Users/" + id, map[string]any{"userName": userName, "title": tooLong}, "title"},
+		{"user enterprise department", http.MethodPatch, "/scim/v2/Users/" + id,
+			patchBody(map[string]any{"op": "replace", "path": enterpriseURN + ":department", "value": tooLong}), enterpriseURN + ":department"},
+		{"group displayName", http.MethodPost, "/scim/v2/Groups", map[string]any{"displayName": uniq(t, tooLong)}, "displayName"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := call(t, tt.method, tt.path, tt.body)
+			r.expectError(t, http.StatusBadRequest, "invalidValue")
+			detail := r.str("detail")
+			if !strings.HasPrefix(detail, tt.attribute+": ") {
+				t.Errorf("detail %q does not start with the attribute %s", detail, tt.attribute)
+			}
+			if strings.Contains(detail, "scim.kubescim.io") || strings.Contains(detail, userByUID(t, id).Name) {
+				t.Errorf("detail %q shows an internal object name", detail)
 			}
 		})
 	}

@@ -298,7 +298,7 @@ func (h groupHandlers) patch(w http.ResponseWriter, r *http.Request, id string) 
 		if err != nil {
 			return err
 		}
-	} else if err := pre.checkWrite(g.ResourceVersion); err != nil {
+	} else if updated, err = h.s.checkGroupPreconditions(ctx, g, pre); err != nil {
 		return err
 	}
 	updated, err = h.s.finishMembers(ctx, updated, memberOps, resolved, written)
@@ -312,6 +312,24 @@ func (h groupHandlers) patch(w http.ResponseWriter, r *http.Request, id string) 
 		return nil
 	}
 	return h.respond(w, r, http.StatusOK, updated)
+}
+
+// checkGroupPreconditions decides If-Match / If-None-Match of a request that changes only the
+// members on the live group, never on the cache, which may lag behind a write made through
+// another replica (no write of the group itself follows to catch a stale match). It returns the
+// group as checked.
+func (s *Server) checkGroupPreconditions(ctx context.Context, g *v1alpha1.ScimGroup, pre preconditions) (*v1alpha1.ScimGroup, error) {
+	if pre == (preconditions{}) {
+		return g, nil
+	}
+	fresh, err := liveCopy(ctx, s, g)
+	if err != nil {
+		return nil, err
+	}
+	if err := pre.checkWrite(fresh.ResourceVersion); err != nil {
+		return nil, err
+	}
+	return fresh, nil
 }
 
 func (h groupHandlers) delete(w http.ResponseWriter, r *http.Request, id string) error {

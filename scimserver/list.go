@@ -82,16 +82,35 @@ func (s *Server) listCollection(w http.ResponseWriter, r *http.Request, c *colle
 	if err != nil {
 		return err
 	}
+	if len(q.filter) > s.opts.MaxFilterLength {
+		return schema.Errorf(http.StatusBadRequest, schema.ScimTypeInvalidFilter,
+			"the filter is longer than %d characters; send it in a SearchRequest with POST .search, which accepts %d",
+			s.opts.MaxFilterLength, s.opts.MaxSearchFilterLength)
+	}
 	return s.search(w, r, q, c)
 }
 
 // searchCollection serves POST .search on a resource endpoint (RFC 7644 §3.4.3).
 func (s *Server) searchCollection(w http.ResponseWriter, r *http.Request, c *collection) error {
-	q, err := searchQuery(r)
+	q, err := s.searchRequest(r)
 	if err != nil {
 		return err
 	}
 	return s.search(w, r, q, c)
+}
+
+// searchRequest reads a SearchRequest body. Its filter may be longer than a query string's
+// (MaxSearchFilterLength), which is what POST .search is for.
+func (s *Server) searchRequest(r *http.Request) (query, error) {
+	q, err := searchQuery(r)
+	if err != nil {
+		return q, err
+	}
+	if len(q.filter) > s.opts.MaxSearchFilterLength {
+		return q, schema.Errorf(http.StatusBadRequest, schema.ScimTypeInvalidFilter,
+			"the filter is longer than %d characters", s.opts.MaxSearchFilterLength)
+	}
+	return q, nil
 }
 
 // respond renders one resource projected by the request's attributes= / excludedAttributes=;
@@ -132,9 +151,6 @@ type listItem struct {
 func (s *Server) search(w http.ResponseWriter, r *http.Request, q query, cols ...*collection) error {
 	ctx := r.Context()
 	base := s.baseURL(r)
-	if len(q.filter) > s.opts.MaxFilterLength {
-		return schema.Errorf(http.StatusBadRequest, "invalidFilter", "the filter is longer than %d characters", s.opts.MaxFilterLength)
-	}
 	if err := checkQueryAttributes(q, cols); err != nil {
 		return err
 	}

@@ -39,8 +39,11 @@ func tokenNameFrom(ctx context.Context) string {
 // statusRecorder remembers the status code for the request log.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status    int
+	abandoned bool // the request was cancelled, normally because the client went away
 }
+
+func (r *statusRecorder) abandon() { r.abandoned = true }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	if r.status == 0 {
@@ -56,14 +59,30 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// buildHandler wraps the router with logging, panic recovery, authentication, rate limiting and
-// the body limit, in that order.
+// statusClientClosedRequest (nginx's 499) is what the request log shows for a request whose
+// client went away before the answer was ready; it is never sent.
+const statusClientClosedRequest = 499
+
+type requestStartKey struct{}
+
+// requestStart returns when the server began serving the request.
+func requestStart(ctx context.Context) time.Time {
+	if t, ok := ctx.Value(requestStartKey{}).(time.Time); ok {
+		return t
+	}
+	return time.Now()
+}
+
+// buildHandler wraps the router with logging, panic recovery, the failed-authentication limit
+// per client address, authentication, the rate limit per token, the query string limit and the
+// body limit, in that order.
 func (s *Server) buildHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
+		start := s.now()
 		rec := &statusRecorder{ResponseWriter: w}
 		log := s.log.WithValues("method", r.Method, "path", r.URL.Path)
 		ctx := ctrl.LoggerInto(r.Context(), log)
+		ctx = context.WithValue(ctx, requestStartKey{}, start)
 		token := ""
 		defer func() {
 			if p := recover(); p != nil {
@@ -71,26 +90,60 @@ func (s *Server) buildHandler() http.Handler {
 				writeError(ctx, rec, schema.Errorf(http.StatusInternalServerError, "", "internal error"))
 			}
 			// One line per request; no query string (filters hold emails and names).
-			log.Info("SCIM request", "status", rec.status, "duration", time.Since(start).String(), "token", token)
+			duration := s.now().Sub(start).String()
+			if rec.abandoned {
+				log.V(1).Info("SCIM request abandoned by the client", "status", statusClientClosedRequest, "duration", duration, "token", token)
+				return
+			}
+			log.Info("SCIM request", "status", rec.status, "duration", duration, "token", token)
 		}()
 
-		name, ok := s.authenticate(r)
+		name, ok := s.admit(ctx, rec, r)
+		token = name
 		if !ok {
-			writeError(ctx, rec, schema.Errorf(http.StatusUnauthorized, "", "a valid bearer token is required"))
 			return
 		}
-		token = name
-		if allowed, wait := s.limiter.allow(name); !allowed {
-			writeError(ctx, rec, &retryableError{
-				scim:  schema.Errorf(http.StatusTooManyRequests, "", "too many requests; retry later"),
-				after: wait,
-			})
+		if len(r.URL.RawQuery) > MaxQueryBytes {
+			writeError(ctx, rec, schema.Errorf(http.StatusRequestURITooLong, "",
+				"the query string is longer than %d bytes; send the query as a SearchRequest with POST .search (RFC 7644 §3.4.3)", MaxQueryBytes))
 			return
 		}
 		r.Body = http.MaxBytesReader(rec, r.Body, s.opts.MaxBodyBytes)
 		ctx = context.WithValue(ctx, tokenNameKey{}, name)
 		s.route(rec, r.WithContext(ctx))
 	})
+}
+
+// admit authenticates the request within the failed-authentication limit of its client address
+// and then applies its token's rate limit. It returns the token's name; when it refuses the
+// request, it has answered it.
+func (s *Server) admit(ctx context.Context, w http.ResponseWriter, r *http.Request) (string, bool) {
+	client := s.clientAddress(r)
+	// Charged before the token is looked at, so that concurrent guesses cannot overrun the
+	// limit; refunded below when the token is valid.
+	if ok, wait := s.failures.attempt(client, time.Now()); !ok {
+		authFailuresTotal.WithLabelValues("throttled").Inc()
+		writeError(ctx, w, &retryableError{
+			scim:  schema.Errorf(http.StatusTooManyRequests, "", "too many failed authentications from this address; retry later"),
+			after: wait,
+		})
+		return "", false
+	}
+	name, ok := s.authenticate(r)
+	if !ok {
+		authFailuresTotal.WithLabelValues("unauthorized").Inc()
+		writeError(ctx, w, schema.Errorf(http.StatusUnauthorized, "", "a valid bearer token is required"))
+		return "", false
+	}
+	s.failures.succeeded(client, time.Now())
+	if allowed, wait := s.limiter.allow(name); !allowed {
+		writeError(ctx, w, &retryableError{
+			scim:  schema.Errorf(http.StatusTooManyRequests, "", "too many requests; retry later"),
+			after: wait,
+		})
+		return name, false
+	}
+	return name, true
 }
 
 func (s *Server) authenticate(r *http.Request) (string, bool) {

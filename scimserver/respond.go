@@ -95,22 +95,6 @@ func decodeObject(r *http.Request) (map[string]any, error) {
 	return obj, nil
 }
 
-// baseURL is the absolute URL of BasePath, for meta.location and $ref: Options.ExternalURL when
-// set, else derived from the request.
-func (s *Server) baseURL(r *http.Request) string {
-	if s.opts.ExternalURL != "" {
-		return strings.TrimRight(s.opts.ExternalURL, "/") + BasePath
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
-		scheme = p
-	}
-	return scheme + "://" + r.Host + BasePath
-}
-
 // writeResource sends one resource with its ETag (and Location on 201).
 func writeResource(w http.ResponseWriter, status int, resourceVersion string, res map[string]any) {
 	w.Header().Set("ETag", etagFor(resourceVersion))

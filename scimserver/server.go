@@ -39,6 +39,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	"github.com/kubescim/kubescim/scimserver/filter"
 )
 
 // +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimusers;scimgroups,verbs=get;list;watch;create;update;patch;delete
@@ -53,10 +55,23 @@ const (
 
 // Defaults for Options fields left zero.
 const (
-	DefaultMaxBodyBytes       = 1 << 20
-	DefaultMaxPatchOperations = 1000
-	DefaultMaxResults         = 1000
-	DefaultMaxFilterLength    = 4096
+	DefaultMaxBodyBytes          = 1 << 20
+	DefaultMaxPatchOperations    = 1000
+	DefaultMaxBulkOperations     = 1000
+	DefaultMaxResults            = 1000
+	DefaultMaxFilterLength       = 4096
+	DefaultMaxSearchFilterLength = filter.MaxFilterLength
+	DefaultFailedAuthRate        = 1
+	DefaultFailedAuthBurst       = 10
+)
+
+// HTTP server limits. A query string longer than MaxQueryBytes gets a SCIM 414 pointing to
+// POST .search; maxHeaderBytes is far above it, so only a request line or headers beyond
+// 256 KiB meet Go's own plain-text 431.
+const (
+	MaxQueryBytes  = 8 << 10
+	maxHeaderBytes = 256 << 10
+	writeTimeout   = 60 * time.Second
 )
 
 // apiTimeout bounds every call to the API server, so a slow control plane answers 503, never a
@@ -82,15 +97,33 @@ type Options struct {
 	RateLimit float64
 	// RateBurst is the burst allowed above RateLimit (default: max(1, RateLimit)).
 	RateBurst int
+	// FailedAuthRate is the number of failed authentications per second allowed per client
+	// address (default 1), FailedAuthBurst the burst above it (default 10). Beyond them the
+	// address gets 429 with Retry-After, whatever token it sends, so tokens cannot be guessed
+	// at line rate.
+	FailedAuthRate  float64
+	FailedAuthBurst int
 	// MaxPatchOperations limits the operations of one PATCH request (default 1000).
 	MaxPatchOperations int
+	// MaxBulkOperations limits the operations of one /Bulk request (default 1000). With a rate
+	// limit, the advertised and enforced maximum is the smaller of it and RateBurst, as each
+	// operation counts as one request.
+	MaxBulkOperations int
 	// MaxResults is the largest page a list returns (default 1000); count is clamped to it.
 	MaxResults int
-	// MaxFilterLength limits the length of a filter expression (default 4096).
+	// MaxFilterLength limits the length of a filter in a GET query string (default 4096).
 	MaxFilterLength int
-	// ExternalURL is the base for meta.location (e.g. https://scim.example.com); by default it is
-	// derived from the request's scheme and Host.
+	// MaxSearchFilterLength limits the length of a filter in a POST .search body (default and
+	// most: filter.MaxFilterLength, 16 KiB; never more than MaxBodyBytes).
+	MaxSearchFilterLength int
+	// ExternalURL is the base for meta.location and $ref (e.g. https://scim.example.com); by
+	// default it is derived from the request's scheme and Host.
 	ExternalURL string
+	// TrustForwardedHeaders makes the server believe X-Forwarded-Proto, X-Forwarded-Host (for
+	// meta.location when ExternalURL is empty) and X-Forwarded-For (the client address failed
+	// authentications are counted against). Turn it on only when every request reaches the
+	// server through a proxy that sets them.
+	TrustForwardedHeaders bool
 }
 
 // Server is the SCIM HTTP server. It implements manager.Runnable.
@@ -103,8 +136,10 @@ type Server struct {
 	waitCache func(context.Context) bool
 	tokens    *tokenStore
 	limiter   *rateLimiters
+	failures  *failedAuthLimiter
 	handler   http.Handler
 	log       logr.Logger
+	now       func() time.Time // the clock; tests move it to run out a bulk request's time
 
 	// memberListings counts reads of a whole member list, so tests can prove that
 	// excludedAttributes=members and member add/remove never list members.
@@ -129,8 +164,21 @@ func New(mgr manager.Manager, opts Options) (*Server, error) {
 	if opts.MaxResults <= 0 {
 		opts.MaxResults = DefaultMaxResults
 	}
+	if opts.MaxBulkOperations <= 0 {
+		opts.MaxBulkOperations = DefaultMaxBulkOperations
+	}
 	if opts.MaxFilterLength <= 0 {
 		opts.MaxFilterLength = DefaultMaxFilterLength
+	}
+	if opts.MaxSearchFilterLength <= 0 || opts.MaxSearchFilterLength > filter.MaxFilterLength {
+		opts.MaxSearchFilterLength = DefaultMaxSearchFilterLength
+	}
+	opts.MaxSearchFilterLength = int(min(int64(opts.MaxSearchFilterLength), opts.MaxBodyBytes))
+	if opts.FailedAuthRate <= 0 {
+		opts.FailedAuthRate = DefaultFailedAuthRate
+	}
+	if opts.FailedAuthBurst <= 0 {
+		opts.FailedAuthBurst = DefaultFailedAuthBurst
 	}
 	if (opts.TLSCertFile == "") != (opts.TLSKeyFile == "") {
 		return nil, errors.New("TLSCertFile and TLSKeyFile must be set together")
@@ -147,10 +195,13 @@ func New(mgr manager.Manager, opts Options) (*Server, error) {
 		waitCache: mgr.GetCache().WaitForCacheSync,
 		tokens:    newTokenStore(),
 		limiter:   newRateLimiters(opts.RateLimit, opts.RateBurst),
+		failures:  newFailedAuthLimiter(opts.FailedAuthRate, opts.FailedAuthBurst, maxTrackedAddresses),
 		log:       mgr.GetLogger().WithName("scimserver"),
+		now:       time.Now,
 	}
+	registerMetrics()
 	if opts.TokenFile != "" {
-		if _, err := s.loadTokenFile(); err != nil {
+		if _, err := s.loadTokenFile(s.log); err != nil {
 			return nil, err
 		}
 	}
@@ -177,7 +228,7 @@ func (s *Server) Start(ctx context.Context) error {
 	ctx = ctrl.LoggerInto(ctx, s.log)
 	log := s.log
 	if s.opts.TokenFile != "" {
-		content, err := s.loadTokenFile()
+		content, err := s.loadTokenFile(log)
 		if err != nil {
 			return err
 		}
@@ -204,9 +255,9 @@ func (s *Server) Start(ctx context.Context) error {
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    maxHeaderBytes,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	ln, err := net.Listen("tcp", s.opts.BindAddress)

@@ -18,15 +18,20 @@ package scimserver
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 func TestAuthentication(t *testing.T) {
@@ -146,7 +151,7 @@ func TestRequestLimitsAndSyntax(t *testing.T) {
 		}
 	})
 	t.Run("filter too long", func(t *testing.T) {
-		f := `userName eq "` + strings.Repeat("a", 5000) + `"`
+		f := `userName eq "` + strings.Repeat("a", DefaultMaxSearchFilterLength) + `"`
 		call(t, http.MethodPost, "/scim/v2/Users/.search", map[string]any{"filter": f}).
 			expectError(t, http.StatusBadRequest, "invalidFilter")
 	})
@@ -168,7 +173,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestTokenFileReload(t *testing.T) {
-	const added = "added-token-0123456789abcdef"
+	const added = "added-token-0123456789abcdef01234567"
 	callURL(t, serverURL, added, http.MethodGet, "/scim/v2/Schemas", nil).expect(t, http.StatusUnauthorized)
 	original, err := os.ReadFile(tokenFile)
 	if err != nil {
@@ -198,7 +203,7 @@ func TestTokenFileReload(t *testing.T) {
 
 func TestTokenSecretWatched(t *testing.T) {
 	ctx := context.Background()
-	const secretToken = "secret-token-abcdef0123456789"
+	const secretToken = "secret-token-abcdef0123456789abcdef"
 	check := func(want int) {
 		t.Helper()
 		eventually(t, 10*time.Second, func() error {
@@ -221,20 +226,108 @@ func TestTokenSecretWatched(t *testing.T) {
 	// A Secret of another name in the same namespace is not a token source.
 	other := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "unrelated", Namespace: tokenKey.Namespace},
-		Data:       map[string][]byte{"x": []byte("unrelated-token-000000")},
+		Data:       map[string][]byte{"x": []byte("unrelated-token-0000000000000000000")},
 	}
 	if err := k8sClient.Create(ctx, other); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = k8sClient.Delete(ctx, other) })
 	time.Sleep(500 * time.Millisecond)
-	callURL(t, serverURL, "unrelated-token-000000", http.MethodGet, "/scim/v2/Schemas", nil).expect(t, http.StatusUnauthorized)
+	callURL(t, serverURL, "unrelated-token-0000000000000000000", http.MethodGet, "/scim/v2/Schemas", nil).expect(t, http.StatusUnauthorized)
 	// Removing the key revokes the token without a restart.
-	secret.Data = map[string][]byte{"someone-else": []byte("another-token-123456789")}
+	secret.Data = map[string][]byte{"someone-else": []byte("another-token-123456789012345678901")}
 	if err := k8sClient.Update(ctx, secret); err != nil {
 		t.Fatal(err)
 	}
 	check(http.StatusUnauthorized)
+}
+
+// TestShortTokensRefused loads a token file and a token Secret that each hold one token shorter
+// than 32 bytes next to a strong one: the short ones are refused (and counted, by source), the
+// strong ones still work.
+func TestShortTokensRefused(t *testing.T) {
+	ctx := context.Background()
+	weakFile, strongFile := "weak-file-token-0123", "strong-file-token-"+strings.Repeat("f", 32)
+	weakSecret, strongSecret := "weak-secret-token-01", "strong-secret-token-"+strings.Repeat("s", 32)
+	file := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(file, []byte("weak:"+weakFile+"\nstrong:"+strongFile+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key := types.NamespacedName{Namespace: tokenKey.Namespace, Name: "short-tokens"}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: key.Namespace},
+		Data:       map[string][]byte{"weak-idp": []byte(weakSecret), "strong-idp": []byte(strongSecret)},
+	}
+	if err := k8sClient.Create(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8sClient.Delete(ctx, secret) })
+
+	s, err := New(testMgr, Options{BindAddress: "127.0.0.1:0", TokenFile: file, TokenSecret: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := startServer(t, s)
+	eventually(t, 10*time.Second, func() error {
+		if r := callURL(t, base, strongSecret, http.MethodGet, "/scim/v2/Schemas", nil); r.status != http.StatusOK {
+			return errStatus(r.status)
+		}
+		return nil
+	})
+	callURL(t, base, strongFile, http.MethodGet, "/scim/v2/Schemas", nil).expect(t, http.StatusOK)
+	callURL(t, base, weakFile, http.MethodGet, "/scim/v2/Schemas", nil).expectError(t, http.StatusUnauthorized, "")
+	callURL(t, base, weakSecret, http.MethodGet, "/scim/v2/Schemas", nil).expectError(t, http.StatusUnauthorized, "")
+	for _, source := range []string{tokenSourceFile, tokenSourceSecret} {
+		if got := gaugeValue(t, tokensRejectedGauge.WithLabelValues(source)); got != 1 {
+			t.Errorf("kubescim_scim_tokens_rejected{source=%q} = %v, want 1", source, got)
+		}
+	}
+
+	// The log names the refused token, never its value.
+	var logs logCapture
+	strong := strongTokens(logs.logger(), tokenSourceFile, map[string]string{"weak": weakFile, "strong": strongFile})
+	if len(strong) != 1 || strong["strong"] != strongFile {
+		t.Errorf("strong tokens %v", strong)
+	}
+	lines := logs.all()
+	if len(lines) != 1 || !lines[0].isErr || lines[0].values["token"] != "weak" || lines[0].values["source"] != tokenSourceFile {
+		t.Fatalf("log lines:\n%s", &logs)
+	}
+	if strings.Contains(logs.String(), weakFile) {
+		t.Errorf("the refused token's value is logged:\n%s", &logs)
+	}
+}
+
+// startServer runs s (created with BindAddress 127.0.0.1:0) until the test ends and returns its
+// base URL.
+func startServer(t *testing.T, s *Server) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-stopped; err != nil {
+			t.Errorf("SCIM server stopped: %v", err)
+		}
+	})
+	eventually(t, 30*time.Second, func() error {
+		if s.Addr() == "" {
+			return errors.New("not serving yet")
+		}
+		return nil
+	})
+	return "http://" + s.Addr()
+}
+
+// gaugeValue reads the current value of a gauge.
+func gaugeValue(t *testing.T, g prometheus.Gauge) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := g.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetGauge().GetValue()
 }
 
 type errStatus int
@@ -283,7 +376,7 @@ func TestDiscovery(t *testing.T) {
 	if p, _ := spc.body["patch"].(map[string]any); p["supported"] != true {
 		t.Errorf("patch.supported = %v", spc.body["patch"])
 	}
-	if b, _ := spc.body["bulk"].(map[string]any); b["supported"] != true || b["maxOperations"] != float64(DefaultMaxPatchOperations) {
+	if b, _ := spc.body["bulk"].(map[string]any); b["supported"] != true || b["maxOperations"] != float64(DefaultMaxBulkOperations) {
 		t.Errorf("bulk = %v, want supported with maxOperations", spc.body["bulk"])
 	}
 	if f, _ := spc.body["filter"].(map[string]any); f["supported"] != true || f["maxResults"] != float64(500) {

@@ -112,9 +112,12 @@ func stamp(ctx context.Context, obj client.Object) {
 	obj.SetAnnotations(ann)
 }
 
-// create creates obj through the API server and waits until the cache has it.
+// create creates obj through the API server and waits until the cache has it. A new object
+// was created when it was last modified (meta.created equals meta.lastModified).
 func (s *Server) create(ctx context.Context, obj client.Object) error {
 	stamp(ctx, obj)
+	ann := obj.GetAnnotations()
+	ann[createdAtAnnotation] = ann[v1alpha1.ChangedAtAnnotation]
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
 	if err := s.writer.Create(cctx, obj); err != nil {

@@ -55,8 +55,8 @@ var (
 )
 
 const (
-	testToken  = "okta-token-6d1b0f3c9a2e4b7d"
-	otherToken = "entra-token-9f8e7d6c5b4a3210"
+	testToken  = "okta-token-6d1b0f3c9a2e4b7d5f8a1c3e"
+	otherToken = "entra-token-9f8e7d6c5b4a3210fedcba98"
 )
 
 func TestMain(m *testing.M) {
@@ -119,18 +119,23 @@ func runSuite(m *testing.M) int {
 	if err := os.WriteFile(tokenFile, []byte("okta:"+testToken+"\nentra="+otherToken+"\n"), 0o600); err != nil {
 		return 1
 	}
+	// Tests poll with tokens that are not valid yet; the failed-authentication limit has its
+	// own tests, on servers of their own.
 	srv, err = New(mgr, Options{
-		BindAddress:  "127.0.0.1:0",
-		TokenFile:    tokenFile,
-		TokenSecret:  tokenKey,
-		MaxBodyBytes: 256 << 10,
-		MaxResults:   500,
+		BindAddress:     "127.0.0.1:0",
+		TokenFile:       tokenFile,
+		TokenSecret:     tokenKey,
+		MaxBodyBytes:    256 << 10,
+		MaxResults:      500,
+		FailedAuthRate:  1000,
+		FailedAuthBurst: 1000,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "New:", err)
 		return 1
 	}
-	limitedSrv, err = New(mgr, Options{BindAddress: "127.0.0.1:0", TokenFile: tokenFile, RateLimit: 1, RateBurst: 2})
+	limitedSrv, err = New(mgr, Options{BindAddress: "127.0.0.1:0", TokenFile: tokenFile, RateLimit: 1, RateBurst: 2,
+		FailedAuthRate: 1000, FailedAuthBurst: 1000})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "New (limited):", err)
 		return 1
@@ -198,9 +203,19 @@ func callURL(t testing.TB, base, token, method, path string, body any, headers .
 	if body != nil {
 		req.Header.Set("Content-Type", "application/scim+json")
 	}
+	given := map[string]bool{}
 	for _, h := range headers {
 		k, v, _ := strings.Cut(h, ":")
-		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+		k, v = http.CanonicalHeaderKey(strings.TrimSpace(k)), strings.TrimSpace(v)
+		switch {
+		case k == "Host":
+			req.Host = v // net/http sends req.Host, not a Host header
+		case given[k]:
+			req.Header.Add(k, v) // a header given twice is sent twice
+		default:
+			req.Header.Set(k, v)
+		}
+		given[k] = true
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -22,12 +22,25 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
+
+	"github.com/go-logr/logr"
 )
 
 // defaultTokenName names a token file that holds one bare token.
 const defaultTokenName = "default"
+
+// minTokenLength is the shortest bearer token accepted, in bytes: shorter ones can be guessed.
+// `openssl rand -hex 32` gives 64; the chart generates 48 random alphanumerics.
+const minTokenLength = 32
+
+// Token sources, as named in logs and in the kubescim_scim_tokens_rejected gauge.
+const (
+	tokenSourceFile   = "file"
+	tokenSourceSecret = "secret"
+)
 
 // tokenStore holds the accepted bearer tokens by name, from the token file and the token Secret.
 // Only SHA-256 digests are kept, so comparisons take the same time whatever the token length.
@@ -71,17 +84,47 @@ func (s *tokenStore) setFile(tokens map[string]string) {
 	s.mu.Unlock()
 }
 
-func (s *tokenStore) setSecret(data map[string][]byte) {
+func (s *tokenStore) setSecret(tokens map[string]string) {
+	d := digests(tokens)
+	s.mu.Lock()
+	s.secret = d
+	s.mu.Unlock()
+}
+
+// secretTokens reads the tokens of a token Secret: every data key is a token name, its value
+// (trimmed) the token; empty values are skipped.
+func secretTokens(data map[string][]byte) map[string]string {
 	tokens := map[string]string{}
 	for name, v := range data {
 		if t := strings.TrimSpace(string(v)); t != "" {
 			tokens[name] = t
 		}
 	}
-	d := digests(tokens)
-	s.mu.Lock()
-	s.secret = d
-	s.mu.Unlock()
+	return tokens
+}
+
+// strongTokens returns the tokens of at least minTokenLength bytes. Each shorter one is logged
+// by name (never its value) and counted in kubescim_scim_tokens_rejected for its source; the
+// others load regardless, so one weak token does not lock every IdP out.
+func strongTokens(log logr.Logger, source string, tokens map[string]string) map[string]string {
+	names := make([]string, 0, len(tokens))
+	for name := range tokens {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	strong := make(map[string]string, len(tokens))
+	rejected := 0
+	for _, name := range names {
+		if len(tokens[name]) < minTokenLength {
+			rejected++
+			log.Error(nil, "Refusing a SCIM bearer token shorter than 32 bytes; replace it, e.g. with `openssl rand -hex 32`",
+				"token", name, "source", source)
+			continue
+		}
+		strong[name] = tokens[name]
+	}
+	tokensRejectedGauge.WithLabelValues(source).Set(float64(rejected))
+	return strong
 }
 
 func digests(tokens map[string]string) map[string][sha256.Size]byte {

@@ -23,6 +23,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
@@ -35,8 +36,9 @@ import (
 // also follows the symlink swaps of Kubernetes Secret volumes.
 const tokenFilePollInterval = 2 * time.Second
 
-// loadTokenFile reads the token file into the store.
-func (s *Server) loadTokenFile() ([]byte, error) {
+// loadTokenFile reads the token file into the store; tokens shorter than minTokenLength are
+// refused.
+func (s *Server) loadTokenFile(log logr.Logger) ([]byte, error) {
 	content, err := os.ReadFile(s.opts.TokenFile)
 	if err != nil {
 		return nil, fmt.Errorf("reading token file %s: %w", s.opts.TokenFile, err)
@@ -45,7 +47,7 @@ func (s *Server) loadTokenFile() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing token file %s: %w", s.opts.TokenFile, err)
 	}
-	s.tokens.setFile(tokens)
+	s.tokens.setFile(strongTokens(log, tokenSourceFile, tokens))
 	return content, nil
 }
 
@@ -71,7 +73,7 @@ func (s *Server) watchTokenFile(ctx context.Context, last []byte) {
 			continue
 		}
 		log.Info("Reloading token file", "file", s.opts.TokenFile, "tokens", len(tokens))
-		s.tokens.setFile(tokens)
+		s.tokens.setFile(strongTokens(log, tokenSourceFile, tokens))
 		last = content
 	}
 }
@@ -92,7 +94,7 @@ func (s *Server) watchTokenSecret(ctx context.Context, cfg *rest.Config) (toolsc
 	apply := func(obj any) {
 		if secret, ok := obj.(*corev1.Secret); ok {
 			log.Info("Loading tokens from Secret", "tokens", len(secret.Data))
-			s.tokens.setSecret(secret.Data)
+			s.tokens.setSecret(strongTokens(log, tokenSourceSecret, secretTokens(secret.Data)))
 		}
 	}
 	if _, err := informer.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
@@ -101,6 +103,7 @@ func (s *Server) watchTokenSecret(ctx context.Context, cfg *rest.Config) (toolsc
 		DeleteFunc: func(any) {
 			log.Info("Token Secret deleted; its tokens are no longer accepted")
 			s.tokens.setSecret(nil)
+			tokensRejectedGauge.WithLabelValues(tokenSourceSecret).Set(0)
 		},
 	}); err != nil {
 		return nil, fmt.Errorf("watching the token Secret: %w", err)

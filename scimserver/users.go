@@ -205,11 +205,6 @@ func (s *Server) setUserSpec(ctx context.Context, next *v1alpha1.ScimUser, spec 
 			return err
 		}
 	}
-	if spec.Active == nil {
-		// The CRD defaults active to true; compare like for like.
-		t := true
-		spec.Active = &t
-	}
 	if equality.Semantic.DeepEqual(spec, next.Spec) {
 		return errUnchanged
 	}

@@ -57,8 +57,11 @@ func TestUserLifecycle(t *testing.T) {
 	if created.header.Get("Location") != meta["location"] {
 		t.Errorf("Location %q", created.header.Get("Location"))
 	}
-	if strings.Contains(created.raw, "hunter2") || created.body["active"] != true {
-		t.Errorf("password echoed or active missing: %s", created.raw)
+	if strings.Contains(created.raw, "hunter2") {
+		t.Errorf("password echoed: %s", created.raw)
+	}
+	if _, ok := created.body["active"]; ok {
+		t.Errorf("active was not sent, so it is unassigned, but the answer shows it: %s", created.raw)
 	}
 
 	// Stored as a ScimUser named after the userName, with the audit annotations.
@@ -100,6 +103,45 @@ func TestUserLifecycle(t *testing.T) {
 	call(t, http.MethodDelete, "/scim/v2/Users/"+id, nil).expect(t, http.StatusNoContent)
 	call(t, http.MethodGet, "/scim/v2/Users/"+id, nil).expectError(t, http.StatusNotFound, "")
 	call(t, http.MethodDelete, "/scim/v2/Users/"+id, nil).expectError(t, http.StatusNotFound, "")
+}
+
+// TestActiveCanBeUnassigned: RFC 7643 gives active no default, and RFC 7644 §3.5.2.2 makes a
+// remove leave it unassigned. Unassigned is stored as no value, not shown, matches no filter on
+// active, and grants nothing (IsActive false).
+func TestActiveCanBeUnassigned(t *testing.T) {
+	userName := uniq(t, "unassigned")
+	id := createUser(t, userName, nil)
+	path := "/scim/v2/Users/" + id
+	unassigned := func(step string, r response) {
+		t.Helper()
+		if _, ok := r.body["active"]; ok {
+			t.Errorf("%s: active shown as %v", step, r.body["active"])
+		}
+		if u := userByUID(t, id); u.Spec.Active != nil || u.Spec.IsActive() {
+			t.Errorf("%s: stored active %v, want unassigned and inactive", step, u.Spec.Active)
+		}
+		found := call(t, http.MethodGet, "/scim/v2/Users?filter="+url.QueryEscape(fmt.Sprintf("userName eq %q and active eq true", userName)), nil)
+		if found.body["totalResults"] != float64(0) {
+			t.Errorf("%s: an unassigned active matches active eq true", step)
+		}
+	}
+	unassigned("POST without active", call(t, http.MethodGet, path, nil).expect(t, http.StatusOK))
+
+	activate := patchBody(map[string]any{"op": "replace", "path": "active", "value": true})
+	for _, step := range []struct {
+		name string
+		op   map[string]any
+	}{
+		{"remove with path active", map[string]any{"op": "remove", "path": "active"}},
+		{"path-less replace with null", map[string]any{"op": "replace", "value": map[string]any{"active": nil}}},
+	} {
+		if r := call(t, http.MethodPatch, path, activate).expect(t, http.StatusOK); r.body["active"] != true {
+			t.Fatalf("active after replace true = %v", r.body["active"])
+		}
+		unassigned(step.name, call(t, http.MethodPatch, path, patchBody(step.op)).expect(t, http.StatusOK))
+	}
+	call(t, http.MethodPatch, path, activate).expect(t, http.StatusOK)
+	unassigned("PUT without active", call(t, http.MethodPut, path, map[string]any{"userName": userName}).expect(t, http.StatusOK))
 }
 
 func TestUserPutSemantics(t *testing.T) {

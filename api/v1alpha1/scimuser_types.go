@@ -195,10 +195,10 @@ type ScimUserSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
 	Timezone string `json:"timezone,omitempty"`
-	// active is false when the identity provider has deactivated the user; an inactive user
-	// keeps its object but is granted no access.
+	// active is true while the identity provider lets the user in. false (deactivated) and
+	// unassigned (never sent, or removed by a SCIM PATCH) both grant nothing: the user keeps
+	// its object but no access. Identity providers send active on every create.
 	// +optional
-	// +kubebuilder:default=true
 	Active *bool `json:"active,omitempty"`
 	// emails are the user's email addresses.
 	// +optional
@@ -254,8 +254,9 @@ type ScimUserSpec struct {
 	MemberOf []string `json:"memberOf,omitempty"`
 }
 
-// IsActive reports whether the user is active; an unset active means true (RFC 7643 default).
-func (s *ScimUserSpec) IsActive() bool { return s.Active == nil || *s.Active }
+// IsActive reports whether the user is active. RFC 7643 gives active no default, and an
+// unassigned active grants nothing: where kubescim cannot tell, it takes access away.
+func (s *ScimUserSpec) IsActive() bool { return s.Active != nil && *s.Active }
 
 // AccessGrant is one role the user holds through a ScimGroupBinding.
 type AccessGrant struct {

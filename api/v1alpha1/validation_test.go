@@ -41,8 +41,9 @@ func TestValidObjectsAreAcceptedWithDefaults(t *testing.T) {
 	if err := k8sClient.Create(c, u); err != nil {
 		t.Fatalf("creating a valid ScimUser: %v", err)
 	}
-	if u.Spec.Active == nil || !*u.Spec.Active {
-		t.Errorf("spec.active should default to true, got %v", u.Spec.Active)
+	// active has no default: unassigned, it grants nothing.
+	if u.Spec.Active != nil || u.Spec.IsActive() {
+		t.Errorf("spec.active should stay unassigned and inactive, got %v", u.Spec.Active)
 	}
 	b := &scimv1alpha1.ScimGroupBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "valid-binding"},

@@ -180,6 +180,40 @@ func TestDeploymentIsRestricted(t *testing.T) {
 	}
 }
 
+// TestExternalURLFollowsTheIngressHost: with an Ingress, locations are built from its host,
+// never from what a client sends, unless scim.externalURL says otherwise.
+func TestExternalURLFollowsTheIngressHost(t *testing.T) {
+	tests := []struct {
+		name string
+		set  []string
+		want string // the --scim-external-url argument, "" for none
+	}{
+		{"no Ingress, no externalURL", nil, ""},
+		{"Ingress host", []string{"ingress.enabled=true", "ingress.host=scim.corp.example"}, "https://scim.corp.example"},
+		{"externalURL wins", []string{"ingress.enabled=true", "ingress.host=scim.corp.example", "scim.externalURL=https://idp-facing.example"},
+			"https://idp-facing.example"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var d appsv1.Deployment
+			find(t, render(t, tt.set...), "Deployment", "", &d)
+			args := d.Spec.Template.Spec.Containers[0].Args
+			got := ""
+			for _, a := range args {
+				if v, ok := strings.CutPrefix(a, "--scim-external-url="); ok {
+					got = v
+				}
+			}
+			if got != tt.want {
+				t.Errorf("--scim-external-url = %q, want %q (args %v)", got, tt.want, args)
+			}
+			if !slices.Contains(args, "--scim-trust-forwarded-headers=false") {
+				t.Errorf("forwarded headers must not be trusted by default: %v", args)
+			}
+		})
+	}
+}
+
 func containerPort(c corev1.Container, name string) int32 {
 	for _, p := range c.Ports {
 		if p.Name == name {
@@ -374,6 +408,8 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		"subject.prefix=system:",
 		"scim.maxBodyBytes=-1",
 		"scim.externalURL=ftp://x",
+		"scim.maxBulkOperations=0",
+		"scim.trustForwardedHeaders=maybe",
 		"serviceAccounts.namespace=Not_A_Namespace",
 		"unknownValue=1",
 		"scim.tls.unknown=1",

@@ -17,6 +17,8 @@ limitations under the License.
 package filter
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/kubescim/kubescim/scimserver/schema"
@@ -28,6 +30,22 @@ const benchFilter = `userType eq "Employee" and (emails[type eq "work" and value
 func BenchmarkParse(b *testing.B) {
 	for b.Loop() {
 		if _, err := Parse(schema.UserResource, benchFilter); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseLongest parses a filter of MaxFilterLength bytes of "or" terms, the worst a
+// POST .search may send: the cost behind the 16 KiB limit.
+func BenchmarkParseLongest(b *testing.B) {
+	var terms []string
+	for i := 0; len(strings.Join(terms, " or "))+40 < MaxFilterLength; i++ {
+		terms = append(terms, fmt.Sprintf(`userName eq "nobody-%05d@example.com"`, i))
+	}
+	f := strings.Join(terms, " or ")
+	b.SetBytes(int64(len(f)))
+	for b.Loop() {
+		if _, err := Parse(schema.UserResource, f); err != nil {
 			b.Fatal(err)
 		}
 	}

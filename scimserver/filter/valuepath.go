@@ -24,13 +24,14 @@ import (
 )
 
 // ParseValuePath parses a PATCH path (RFC 7644 §3.5.2): a plain attribute path
-// ("name.givenName", "urn:...:User:manager") or a value path selecting elements of a
-// multi-valued attribute, optionally followed by a sub-attribute
-// (`emails[type eq "work"]`, `emails[type eq "work"].value`, `members[value eq "id"]`).
+// ("name.givenName", "urn:...:User:manager") or a value path selecting values of a complex
+// attribute, optionally followed by a sub-attribute (`emails[type eq "work"]`,
+// `emails[type eq "work"].value`, `members[value eq "id"]`, and for a single-valued one, which
+// Entra sends for the manager, `urn:...:User:manager[value eq "id"]`).
 //
 // For a plain path, attr is the resolved path (attr.Sub may be set) and elem is nil. For a
-// value path, attr names the multi-valued attribute (attr.Sub nil), elem matches its
-// elements with MatchElement, and sub is the canonical sub-attribute name or "".
+// value path, attr names the complex attribute (attr.Sub nil), elem matches its values with
+// MatchElement, and sub is the canonical sub-attribute name or "".
 // Malformed or unknown paths are *schema.Error{400, invalidPath}; an invalid expression
 // inside the brackets is *schema.Error{400, invalidFilter}.
 func ParseValuePath(rt *schema.ResourceType, path string) (attr schema.Path, elem *Filter, sub string, err error) {
@@ -53,8 +54,8 @@ func ParseValuePath(rt *schema.ResourceType, path string) (attr schema.Path, ele
 	if err != nil {
 		return schema.Path{}, nil, "", invalidPath("%w", err)
 	}
-	if attr.Sub != nil || !attr.Attr.IsComplex() || !attr.Attr.MultiValued {
-		return schema.Path{}, nil, "", invalidPath("%q is not a multi-valued complex attribute", attr.String())
+	if attr.Sub != nil || !attr.Attr.IsComplex() {
+		return schema.Path{}, nil, "", invalidPath("%q is not a complex attribute", attr.String())
 	}
 	c := compiler{rt: rt, prepared: p}
 	root, err := c.elementFilter(attr.Attr, m[2])

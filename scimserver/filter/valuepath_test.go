@@ -45,6 +45,9 @@ func TestParseValuePath(t *testing.T) {
 		{schema.UserResource, `emails[value eq "a@x.io"].primary`, "emails", "primary", true, true, false},
 		{schema.UserResource, `urn:ietf:params:scim:schemas:core:2.0:User:emails[type eq "work"]`, "emails", "", true, true, false},
 		{schema.GroupResource, `members[value eq "2819c223-7f76-453a-919d-413861904646"]`, "members", "", true, false, false},
+		// A single-valued complex attribute is filtered like a list of at most one value.
+		{schema.UserResource, schema.EnterpriseUserURN + `:manager[value eq "a@x.io"]`, schema.EnterpriseUserURN + ":manager", "", true, true, false},
+		{schema.UserResource, `name[givenName eq "x"].familyName`, "name", "familyName", true, false, false},
 	}
 	for _, tt := range tests {
 		attr, elem, sub, err := ParseValuePath(tt.rt, tt.path)
@@ -85,7 +88,6 @@ func TestParseValuePathErrors(t *testing.T) {
 		{`emails[type eq "work"].bogus`, schema.ScimTypeInvalidPath, true},
 		{`emails[type eq "work"].value.x`, schema.ScimTypeInvalidPath, false},
 		{`bogus[type eq "work"]`, schema.ScimTypeInvalidPath, true},
-		{`name[givenName eq "x"]`, schema.ScimTypeInvalidPath, false},
 		{`userName[value eq "x"]`, schema.ScimTypeInvalidPath, false},
 		{`emails[type[x eq "y"] eq "work"]`, schema.ScimTypeInvalidPath, false},
 		{`emails[bogus eq "work"]`, schema.ScimTypeInvalidFilter, true},

@@ -44,15 +44,21 @@ import (
 //   - add through a value filter that matches nothing creates the element from the filter's
 //     equalities (Entra: `emails[type eq "work"].value` on a user without work email);
 //   - remove of an absent attribute, or through a filter matching nothing, is a no-op;
-//   - remove of a multi-valued attribute with a value removes only the given values.
+//   - remove of a multi-valued attribute with a value removes only the given values;
+//   - a value made primary makes the attribute's other values non-primary; making two values
+//     primary in one operation is invalidValue.
 func Apply(rt *schema.ResourceType, res map[string]any, ops []Operation) (map[string]any, error) {
 	out := schema.Clone(res)
 	if out == nil {
 		out = map[string]any{}
 	}
-	a := applier{rt: rt, res: out}
+	a := applier{rt: rt, res: out, primaryAttrs: primaryAttributes(rt)}
 	for i, op := range ops {
+		before := a.primaries()
 		if err := a.apply(op); err != nil {
+			return nil, inOperation(i, err)
+		}
+		if err := a.settlePrimaries(before); err != nil {
 			return nil, inOperation(i, err)
 		}
 		// Type-check after each operation so that the error names the one at fault.
@@ -75,8 +81,9 @@ func inOperation(i int, err error) error {
 }
 
 type applier struct {
-	rt  *schema.ResourceType
-	res map[string]any
+	rt           *schema.ResourceType
+	res          map[string]any
+	primaryAttrs []schema.Path // the multi-valued attributes with a "primary" sub-attribute
 }
 
 func (a applier) apply(op Operation) error {
@@ -87,7 +94,7 @@ func (a applier) apply(op Operation) error {
 	}
 	op.Op = strings.ToLower(op.Op)
 	if strings.TrimSpace(op.Path) != "" {
-		return a.applyPath(op.Op, op.Path, op.Value, false)
+		return a.applyPath(op.Op, qualifyExtensionPath(a.rt, op.Path), op.Value, false)
 	}
 	if op.Op == OpRemove {
 		return schema.Errorf(http.StatusBadRequest, schema.ScimTypeNoTarget, "remove needs a path")
@@ -322,7 +329,8 @@ func setSub(op string, a *schema.Attribute, cur any, sub string, value any) any 
 }
 
 // applyFiltered applies an operation through a value filter (`emails[type eq "work"]`,
-// optionally followed by a sub-attribute).
+// optionally followed by a sub-attribute). A single-valued complex attribute is a list of at
+// most one value (Entra removes its manager with `manager[value eq "id"]`).
 func (a applier) applyFiltered(op string, attr schema.Path, elem *filter.Filter, sub string, value any) error {
 	c := a.container(attr, op != OpRemove)
 	if c == nil {
@@ -331,13 +339,13 @@ func (a applier) applyFiltered(op string, attr schema.Path, elem *filter.Filter,
 	name := attr.Attr.Name
 	cur, _ := takeFold(c, name)
 	elems := asList(cur)
+	defer setValues(c, attr.Attr, &elems)
 	var matched []map[string]any
 	for _, e := range elems {
 		if m, ok := e.(map[string]any); ok && elem.MatchElement(m) {
 			matched = append(matched, m)
 		}
 	}
-	defer dropEmpty(c, name)
 	switch {
 	case op == OpRemove && sub == "":
 		kept := elems[:0:0]
@@ -346,16 +354,14 @@ func (a applier) applyFiltered(op string, attr schema.Path, elem *filter.Filter,
 				kept = append(kept, e)
 			}
 		}
-		c[name] = kept
+		elems = kept
 		return nil
 	case op == OpRemove:
 		for _, m := range matched {
 			takeFold(m, sub)
 		}
-		c[name] = elems
 		return nil
 	case len(matched) == 0 && op == OpReplace:
-		c[name] = elems
 		return schema.Errorf(http.StatusBadRequest, schema.ScimTypeNoTarget, "no %q value matches the filter", attr.String())
 	case len(matched) == 0:
 		// Entra adds `emails[type eq "work"].value` to users without a work email.
@@ -365,17 +371,15 @@ func (a applier) applyFiltered(op string, attr schema.Path, elem *filter.Filter,
 		} else if vm, ok := value.(map[string]any); ok {
 			created = merge(created, vm)
 		} else {
-			c[name] = elems
 			return schema.Errorf(http.StatusBadRequest, schema.ScimTypeInvalidValue, "value for %q must be an object", attr.String())
 		}
-		c[name] = append(elems, created)
+		elems = append(elems, created)
 		return nil
 	}
 	for _, m := range matched {
 		if sub != "" {
 			if attr.Attr.SubAttribute(sub).Mutability == schema.MutabilityImmutable {
 				if old, ok := takeFoldPeek(m, sub); ok && !contains(old, value) {
-					c[name] = elems
 					return immutableError(attr, sub)
 				}
 			}
@@ -385,7 +389,6 @@ func (a applier) applyFiltered(op string, attr schema.Path, elem *filter.Filter,
 		}
 		vm, ok := value.(map[string]any)
 		if !ok {
-			c[name] = elems
 			return schema.Errorf(http.StatusBadRequest, schema.ScimTypeInvalidValue, "value for %q must be an object", attr.String())
 		}
 		for k, v := range merge(map[string]any{}, vm) {
@@ -393,6 +396,49 @@ func (a applier) applyFiltered(op string, attr schema.Path, elem *filter.Filter,
 			m[k] = v
 		}
 	}
-	c[name] = elems
 	return nil
+}
+
+// setValues stores the values of attribute a in c: the list for a multi-valued attribute, else
+// the one value (the last, when an add created one next to it); no values removes it.
+func setValues(c map[string]any, a *schema.Attribute, values *[]any) {
+	switch {
+	case len(*values) == 0:
+		delete(c, a.Name)
+	case a.MultiValued:
+		c[a.Name] = *values
+	default:
+		c[a.Name] = (*values)[len(*values)-1]
+	}
+}
+
+// qualifyExtensionPath prefixes a PATCH path whose attribute the core schema lacks with the one
+// extension that defines it: Entra sends "manager" and `manager[value eq "id"]` for the
+// enterprise extension's manager, and "department" or "employeeNumber" alike. Paths that are
+// qualified, core or ambiguous stay as they are.
+func qualifyExtensionPath(rt *schema.ResourceType, path string) string {
+	path = strings.TrimSpace(path)
+	if len(path) >= 4 && strings.EqualFold(path[:4], "urn:") {
+		return path
+	}
+	name := path
+	if i := strings.IndexAny(name, ".["); i >= 0 {
+		name = name[:i]
+	}
+	if rt.Schema.Attribute(name) != nil {
+		return path
+	}
+	var owner *schema.Schema
+	for _, ext := range rt.Extensions {
+		if ext.Attribute(name) != nil {
+			if owner != nil {
+				return path
+			}
+			owner = ext
+		}
+	}
+	if owner == nil {
+		return path
+	}
+	return owner.ID + ":" + path
 }

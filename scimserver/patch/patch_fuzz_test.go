@@ -36,11 +36,14 @@ func FuzzParseAndApply(f *testing.F) {
 		`{"Operations":[{"op":"remove","path":"members[value eq \"a\" or value eq \"b\"]"}]}`,
 		`{"Operations":[{"op":"remove","path":"emails[type eq \"work\"].primary"},{"op":"add","path":"name","value":{"familyName":"F"}}]}`,
 		`{"Operations":[{"op":"replace","path":"meta.created","value":"2020-01-01T00:00:00Z"}]}`,
+		`{"Operations":[{"op":"Add","path":"manager","value":[{"$ref":null,"value":"m2"}]},{"op":"Remove","path":"manager[value eq \"m\"]"}]}`,
+		`{"Operations":[{"op":"replace","path":"department","value":"D"},{"op":"add","path":"name[givenName eq \"A\"].familyName","value":"F"}]}`,
+		`{"Operations":[{"op":"add","path":"emails","value":[{"value":"b@x","primary":true}]},{"op":"replace","path":"emails[value eq \"a@x\"].primary","value":"True"}]}`,
 	} {
 		f.Add(seed)
 	}
 	stored := `{"id":"u-1","userName":"alice","name":{"givenName":"A"},"active":true,
-		"emails":[{"value":"a@x","type":"work"}],"members":[{"value":"u1"}],
+		"emails":[{"value":"a@x","type":"work","primary":true}],"members":[{"value":"u1"}],
 		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":{"value":"m"}}}`
 	f.Fuzz(func(t *testing.T, body string) {
 		ops, err := ParseRequest([]byte(body), 50)

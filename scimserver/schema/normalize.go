@@ -84,7 +84,7 @@ func (n *normalizer) addAll(res map[string]any) error {
 
 func (n *normalizer) add(key string, v any) error {
 	if strings.EqualFold(key, "schemas") {
-		return nil
+		return checkSchemas(v)
 	}
 	if strings.EqualFold(key, n.rt.Schema.ID) {
 		// Core attributes wrapped in their own URN: accept them as top-level attributes.
@@ -107,6 +107,21 @@ func (n *normalizer) add(key string, v any) error {
 		return nil
 	}
 	return n.addPath(key, v)
+}
+
+// checkSchemas accepts a "schemas" value that is an array of strings (RFC 7643 §3), or absent:
+// the schemas of the stored resource are derived, not taken from the client.
+func checkSchemas(v any) error {
+	list, ok := v.([]any)
+	if !ok && v != nil {
+		return invalidValue("schemas must be an array of strings")
+	}
+	for _, e := range list {
+		if _, ok := e.(string); !ok {
+			return invalidValue("schemas must be an array of strings")
+		}
+	}
+	return nil
 }
 
 func nilOr(v any, err error) error {
@@ -219,7 +234,21 @@ func normalizeValue(a *Attribute, v any, name string) (out any, ok bool, err err
 	if len(values) == 0 {
 		return nil, false, nil
 	}
+	if a.SubAttribute("primary") != nil && countPrimary(values) > 1 {
+		return nil, false, invalidValue("at most one value of %q may be primary", name)
+	}
 	return values, true, nil
+}
+
+// countPrimary counts the normalised values marked primary.
+func countPrimary(values []any) int {
+	n := 0
+	for _, v := range values {
+		if m, ok := v.(map[string]any); ok && m["primary"] == true {
+			n++
+		}
+	}
+	return n
 }
 
 // normalizeManager accepts the enterprise manager shapes IdPs send: {"value": id},
@@ -296,6 +325,9 @@ func normalizeSingle(a *Attribute, v any, name string) (any, bool, error) {
 		}
 		return nil, false, invalidValue("attribute %q must be a decimal number", name)
 	default: // string, reference, binary, dateTime
+		if a.Required {
+			return requiredString(v, name)
+		}
 		var s string
 		switch t := v.(type) {
 		case string:
@@ -314,6 +346,20 @@ func normalizeSingle(a *Attribute, v any, name string) (any, bool, error) {
 		}
 		return s, true, nil
 	}
+}
+
+// requiredString checks a required string attribute (userName, a Group's displayName): it
+// identifies the resource, so it must be a JSON string, not blank; none of the leniencies for
+// other strings (numbers) apply.
+func requiredString(v any, name string) (any, bool, error) {
+	s, ok := v.(string)
+	if !ok {
+		return nil, false, invalidValue("attribute %q must be a string", name)
+	}
+	if strings.TrimSpace(s) == "" {
+		return nil, false, invalidValue("attribute %q must not be blank", name)
+	}
+	return s, true, nil
 }
 
 func isBoolWord(s string) bool {

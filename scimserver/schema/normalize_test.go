@@ -115,25 +115,38 @@ func TestNormalizeErrors(t *testing.T) {
 	deep := strings.Repeat(`{"a":`, MaxDepth+1) + "1" + strings.Repeat("}", MaxDepth+1)
 	tests := []struct {
 		name, in, mention string
+		rt                *ResourceType // default UserResource
 	}{
-		{"string for complex", `{"userName":"a","name":"Alice"}`, "name"},
-		{"object for string", `{"userName":{"x":"y"}}`, "userName"},
-		{"array for single string", `{"userName":["a","b"]}`, "userName"},
-		{"non-bool string", `{"userName":"a","active":"yes"}`, "active"},
-		{"number for bool", `{"userName":"a","active":1}`, "active"},
-		{"string element for complex multi", `{"userName":"a","emails":["a@x"]}`, "emails"},
-		{"sub-attribute type", `{"userName":"a","emails":[{"value":"x","primary":"maybe"}]}`, "emails.primary"},
-		{"manager number", `{"userName":"a","` + EnterpriseUserURN + `":{"manager":7}}`, "manager"},
-		{"extension not an object", `{"userName":"a","` + EnterpriseUserURN + `":"x"}`, EnterpriseUserURN},
-		{"flat sub path of multi-valued", `{"userName":"a","emails.value":"x"}`, "emails"},
-		{"long string", `{"userName":"` + long + `"}`, "userName"},
-		{"long string in unknown extension", `{"userName":"a","urn:x:y":{"k":"` + long + `"}}`, "urn:x:y.k"},
-		{"too many values", `{"userName":"a","emails":` + many + `}`, "emails"},
-		{"too deep", `{"userName":"a","urn:x:y":` + deep + `}`, "nested"},
+		{"string for complex", `{"userName":"a","name":"Alice"}`, "name", nil},
+		{"object for string", `{"userName":{"x":"y"}}`, "userName", nil},
+		{"array for single string", `{"userName":["a","b"]}`, "userName", nil},
+		{"non-bool string", `{"userName":"a","active":"yes"}`, "active", nil},
+		{"number for bool", `{"userName":"a","active":1}`, "active", nil},
+		{"string element for complex multi", `{"userName":"a","emails":["a@x"]}`, "emails", nil},
+		{"sub-attribute type", `{"userName":"a","emails":[{"value":"x","primary":"maybe"}]}`, "emails.primary", nil},
+		{"manager number", `{"userName":"a","` + EnterpriseUserURN + `":{"manager":7}}`, "manager", nil},
+		{"extension not an object", `{"userName":"a","` + EnterpriseUserURN + `":"x"}`, EnterpriseUserURN, nil},
+		{"flat sub path of multi-valued", `{"userName":"a","emails.value":"x"}`, "emails", nil},
+		{"long string", `{"userName":"` + long + `"}`, "userName", nil},
+		{"long string in unknown extension", `{"userName":"a","urn:x:y":{"k":"` + long + `"}}`, "urn:x:y.k", nil},
+		{"too many values", `{"userName":"a","emails":` + many + `}`, "emails", nil},
+		{"too deep", `{"userName":"a","urn:x:y":` + deep + `}`, "nested", nil},
+		{"two primary values", `{"userName":"a","phoneNumbers":[{"value":"1","primary":true},{"value":"2","primary":"True"}]}`, "phoneNumbers", nil},
+		{"number for userName", `{"userName":42}`, "userName", nil},
+		{"boolean for userName", `{"userName":true}`, "userName", nil},
+		{"blank userName", `{"userName":"   "}`, "userName", nil},
+		{"number for a Group's displayName", `{"displayName":7}`, "displayName", GroupResource},
+		{"blank displayName", `{"displayName":" \t"}`, "displayName", GroupResource},
+		{"schemas not an array", `{"schemas":"` + UserURN + `","userName":"a"}`, "schemas", nil},
+		{"schemas holding a number", `{"schemas":["` + UserURN + `",1],"userName":"a"}`, "schemas", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Normalize(UserResource, obj(t, tt.in))
+			rt := tt.rt
+			if rt == nil {
+				rt = UserResource
+			}
+			_, err := Normalize(rt, obj(t, tt.in))
 			if scimType(err) != ScimTypeInvalidValue {
 				t.Fatalf("err = %v, want invalidValue", err)
 			}

@@ -39,6 +39,18 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- default (printf "%s-scim-token" (include "kubescim.fullname" .)) .Values.scim.token.existingSecret }}
 {{- end }}
 
+{{/*
+The base URL for meta.location and $ref: scim.externalURL, else the Ingress host over HTTPS, so
+that locations never come from what a client put in its request.
+*/}}
+{{- define "kubescim.externalURL" -}}
+{{- if .Values.scim.externalURL }}
+{{- .Values.scim.externalURL }}
+{{- else if .Values.ingress.enabled }}
+{{- printf "https://%s" .Values.ingress.host }}
+{{- end }}
+{{- end }}
+
 {{/* The SCIM container port: 8443 with TLS, 8080 without. */}}
 {{- define "kubescim.scimPort" -}}
 {{- if .Values.scim.tls.enabled }}8443{{ else }}8080{{ end }}
