@@ -81,6 +81,7 @@ var (
 	partitionBindings = map[string][]string{
 		"sa":         {"sa-read"},
 		"restricted": {"restricted-read", "restricted-admin"},
+		"terms":      {"terms-read"},
 	}
 	restrictedOptions = Options{
 		BindableRoles: []RoleName{{"ClusterRole", readerRole}, {"ClusterRole", "cluster-admin"}},
@@ -189,8 +190,18 @@ func runSuite(m *testing.M) int {
 	return code
 }
 
-// newTestManager builds a manager that sees only the kubescim objects of its partition.
+// newTestManager builds a manager that sees only the kubescim objects of its partition, with the
+// controllers set up.
 func newTestManager(ctx context.Context, cfg *rest.Config, label string, opts Options) (ctrl.Manager, error) {
+	mgr, err := newPartitionManager(ctx, cfg, label)
+	if err != nil {
+		return nil, err
+	}
+	return mgr, SetupWithManager(mgr, opts)
+}
+
+// newPartitionManager builds a manager that sees only the kubescim objects of its partition.
+func newPartitionManager(ctx context.Context, cfg *rest.Config, label string) (ctrl.Manager, error) {
 	req, err := labels.NewRequirement(suiteLabel, selection.DoesNotExist, nil)
 	if label != "" {
 		req, err = labels.NewRequirement(suiteLabel, selection.Equals, []string{label})
@@ -230,7 +241,7 @@ func newTestManager(ctx context.Context, cfg *rest.Config, label string, opts Op
 	if err := scimv1.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return nil, err
 	}
-	return mgr, SetupWithManager(mgr, opts)
+	return mgr, nil
 }
 
 // createFixtures makes the ServiceAccount namespace and a ClusterRole with real rules.
