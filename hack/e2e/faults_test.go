@@ -259,7 +259,10 @@ func TestFaults(t *testing.T) {
 			name, id string
 			active   bool
 		}
-		var members []member
+		var (
+			members []member
+			killed  time.Time
+		)
 		for n := range 12 {
 			name := "sync-" + string(rune('a'+n)) + "@example.com"
 			uid := id(mustSucceed(t, "creating "+name, func() answer { return p.createUser(survivor, name) }))
@@ -267,9 +270,9 @@ func TestFaults(t *testing.T) {
 			members = append(members, member{name, uid, true})
 			if n == 5 {
 				dead.signal(t, syscall.SIGKILL)
+				killed = time.Now()
 			}
 		}
-		killed := time.Now()
 		// A revocation written while nobody runs the controllers.
 		mustSucceed(t, "deactivating alice", func() answer { return p.setActive(survivor, alice, false) })
 		for i := range members {
