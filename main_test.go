@@ -295,7 +295,7 @@ func TestComponentsRunApart(t *testing.T) {
 			t.Errorf("the SCIM component did not %s", want)
 		}
 	}
-	if len(ctl.requests.matching("/leases/" + leaseName)) == 0 {
+	if len(ctl.requests.matching("/leases/"+leaseName)) == 0 {
 		t.Error("the controllers component did not take part in leader election")
 	}
 	u, err := url.Parse(ctl.scimURL)
