@@ -47,6 +47,10 @@ vet: ## Run go vet.
 test: envtest helm newman ## Run unit and envtest integration tests (real kube-apiserver + etcd).
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test $(GO_TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
 
+.PHONY: e2e
+e2e: envtest ## Run only the end-to-end tests (dev cluster, the real binary, fault injection); make test runs them too.
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test $(GO_TEST_FLAGS) -timeout $(TEST_TIMEOUT) -v ./hack/e2e/
+
 .PHONY: bench
 bench: envtest ## Run benchmarks and print their figures.
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test -run '^$$' -bench . -benchmem -timeout 30m ./...

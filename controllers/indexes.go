@@ -26,7 +26,8 @@ import (
 	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
 )
 
-// Cache field indexes private to the controllers (the shared ones live in api/v1alpha1).
+// Cache field indexes private to the controllers (the shared ones live in api/v1alpha1; the
+// controllers also register v1alpha1.IndexBindingGroup, as the SCIM server never reads bindings).
 const (
 	// indexSubjectName indexes ScimUsers by their RBAC User subject name, so a subject removed
 	// from a binding can be traced back to its user for the audit log.
@@ -50,6 +51,9 @@ func setupControllerIndexes(ctx context.Context, indexer client.FieldIndexer, op
 	}{
 		{&scimv1.ScimUser{}, indexSubjectName, func(o client.Object) []string {
 			return nonEmpty(nameSubject(o.(*scimv1.ScimUser), opts).name)
+		}},
+		{&scimv1.ScimGroupBinding{}, scimv1.IndexBindingGroup, func(o client.Object) []string {
+			return []string{scimv1.FoldKey(o.(*scimv1.ScimGroupBinding).Spec.Group)}
 		}},
 		{&rbacv1.RoleBinding{}, indexOwningBinding, byBinding},
 		{&rbacv1.ClusterRoleBinding{}, indexOwningBinding, byBinding},

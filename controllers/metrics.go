@@ -65,6 +65,14 @@ type tallies struct {
 
 func newTallies() *tallies { return &tallies{per: map[string]bindingTally{}} }
 
+// clear forgets every binding and zeroes the gauges, when the controllers stop leading.
+func (t *tallies) clear() {
+	t.mu.Lock()
+	t.per = map[string]bindingTally{}
+	t.mu.Unlock()
+	t.set("", bindingTally{})
+}
+
 // set records binding's contribution (zero removes it) and refreshes the gauges.
 func (t *tallies) set(binding string, tally bindingTally) {
 	t.mu.Lock()

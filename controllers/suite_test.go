@@ -94,6 +94,7 @@ var (
 		"restricted": {"restricted-read", "restricted-admin", "nr-forbidden"},
 		"faulty":     {"nr-members-unreadable", "nr-namespaces-unreadable"},
 		"restart":    {"restart-read"},
+		"terms":      {"terms-read"},
 	}
 	restrictedOptions = Options{
 		BindableRoles: []RoleName{{"ClusterRole", readerRole}, {"ClusterRole", "cluster-admin"}, {"ClusterRole", matrixRole}},
@@ -207,9 +208,20 @@ func runSuite(m *testing.M) int {
 	return code
 }
 
-// newTestManager builds a manager that sees only the kubescim objects of its partition. wrap,
-// when set, wraps the manager's client (the controllers' reader and writer).
+// newTestManager builds a manager that sees only the kubescim objects of its partition, with the
+// controllers set up. wrap, when set, wraps the manager's client (the controllers' reader and
+// writer).
 func newTestManager(ctx context.Context, cfg *rest.Config, label string, opts Options, wrap func(client.Client) client.Client) (ctrl.Manager, error) {
+	mgr, err := newPartitionManager(ctx, cfg, label, wrap)
+	if err != nil {
+		return nil, err
+	}
+	return mgr, SetupWithManager(mgr, opts)
+}
+
+// newPartitionManager builds a manager that sees only the kubescim objects of its partition.
+// wrap, when set, wraps the manager's client.
+func newPartitionManager(ctx context.Context, cfg *rest.Config, label string, wrap func(client.Client) client.Client) (ctrl.Manager, error) {
 	req, err := labels.NewRequirement(suiteLabel, selection.DoesNotExist, nil)
 	if label != "" {
 		req, err = labels.NewRequirement(suiteLabel, selection.Equals, []string{label})
@@ -260,7 +272,7 @@ func newTestManager(ctx context.Context, cfg *rest.Config, label string, opts Op
 	if err := scimv1.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return nil, err
 	}
-	return mgr, SetupWithManager(mgr, opts)
+	return mgr, nil
 }
 
 // createFixtures makes the ServiceAccount namespace and the ClusterRoles with real rules.

@@ -34,7 +34,6 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
-	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -63,6 +62,7 @@ const (
 	DefaultMaxSearchFilterLength = filter.MaxFilterLength
 	DefaultFailedAuthRate        = 1
 	DefaultFailedAuthBurst       = 10
+	DefaultShutdownTimeout       = 25 * time.Second
 )
 
 // HTTP server limits. A query string longer than MaxQueryBytes gets a SCIM 414 pointing to
@@ -124,6 +124,14 @@ type Options struct {
 	// authentications are counted against). Turn it on only when every request reaches the
 	// server through a proxy that sets them.
 	TrustForwardedHeaders bool
+
+	// ShutdownDelay is how long the server keeps serving once its context is done, with
+	// ReadyCheck already failing, so that Services and load balancers stop sending requests
+	// before the listener closes.
+	ShutdownDelay time.Duration
+	// ShutdownTimeout bounds a shutdown, the delay included: requests still running then are
+	// answered 503 with Retry-After. Default 25s, under Kubernetes' default grace period of 30s.
+	ShutdownTimeout time.Duration
 }
 
 // Server is the SCIM HTTP server. It implements manager.Runnable.
@@ -145,8 +153,18 @@ type Server struct {
 	// excludedAttributes=members and member add/remove never list members.
 	memberListings atomic.Int64
 
-	mu   sync.Mutex
-	addr string
+	// Lifecycle (lifecycle.go): the HTTP server, and whether requests are let through.
+	mu       sync.Mutex
+	addr     string
+	srv      *http.Server
+	ln       net.Listener
+	certs    *certwatcher.CertWatcher
+	ready    atomic.Bool // tokens loaded and cache synced
+	draining atomic.Bool // shutting down: ReadyCheck fails
+	inFlight atomic.Int64
+	// aborted ends at the shutdown deadline: requests still running are answered 503.
+	aborted context.Context
+	abort   context.CancelFunc
 }
 
 var _ manager.Runnable = &Server{}
@@ -180,6 +198,12 @@ func New(mgr manager.Manager, opts Options) (*Server, error) {
 	if opts.FailedAuthBurst <= 0 {
 		opts.FailedAuthBurst = DefaultFailedAuthBurst
 	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if opts.ShutdownDelay < 0 || opts.ShutdownDelay >= opts.ShutdownTimeout {
+		return nil, fmt.Errorf("ShutdownDelay (%s) must be at least 0 and shorter than ShutdownTimeout (%s)", opts.ShutdownDelay, opts.ShutdownTimeout)
+	}
 	if (opts.TLSCertFile == "") != (opts.TLSKeyFile == "") {
 		return nil, errors.New("TLSCertFile and TLSKeyFile must be set together")
 	}
@@ -206,6 +230,7 @@ func New(mgr manager.Manager, opts Options) (*Server, error) {
 		}
 	}
 	s.handler = s.buildHandler()
+	s.aborted, s.abort = context.WithCancel(context.Background())
 	return s, nil
 }
 
@@ -216,50 +241,51 @@ func (s *Server) NeedLeaderElection() bool { return false }
 // only loaded once Start runs.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Addr returns the address the server listens on once Start has bound it, else "".
+// Addr returns the address the server listens on once it serves SCIM (its tokens are loaded and
+// the cache has synced), else "".
 func (s *Server) Addr() string {
+	if !s.ready.Load() {
+		return ""
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.addr
 }
 
-// Start serves SCIM until ctx is done, then shuts down gracefully.
+// Start loads the tokens, waits for the cache to sync and then lets SCIM requests through; when
+// ctx is done it drains (see drain). It serves SCIM itself unless AddToManager has already
+// started the listener with the manager's HTTP servers.
 func (s *Server) Start(ctx context.Context) error {
 	ctx = ctrl.LoggerInto(ctx, s.log)
 	log := s.log
-	if s.opts.TokenFile != "" {
-		content, err := s.loadTokenFile(log)
-		if err != nil {
+	served := make(chan error, 1)
+	if s.srv == nil {
+		if err := s.listen(); err != nil {
 			return err
 		}
-		go s.watchTokenFile(ctx, content)
+		go func() { served <- s.serve() }()
 	}
-	if s.opts.TokenSecret.Name != "" {
-		synced, err := s.watchTokenSecret(ctx, s.cfgGetter())
-		if err != nil {
-			return err
-		}
-		syncCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		if !toolscache.WaitForCacheSync(syncCtx.Done(), synced) {
-			log.Error(nil, "Token Secret not readable yet; serving with the tokens known so far", "secret", s.opts.TokenSecret.String())
-		}
-		cancel()
+	if s.certs != nil {
+		go func() {
+			if err := s.certs.Start(ctx); err != nil {
+				log.Error(err, "TLS certificate watcher stopped")
+			}
+		}()
 	}
-	// Serving before the cache is synced would answer "no such user" and make IdPs create
-	// duplicates.
-	if !s.waitCache(ctx) {
-		return errors.New("cache did not sync")
+	if err := s.becomeReady(ctx); err != nil {
+		return errors.Join(err, s.drain(log))
 	}
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		return fmt.Errorf("serving SCIM: %w", err)
+	}
+	return s.drain(log)
+}
 
-	srv := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    maxHeaderBytes,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
+// listen binds the listener and prepares the HTTP server, which answers 503 until Start has
+// made the server ready.
+func (s *Server) listen() error {
 	ln, err := net.Listen("tcp", s.opts.BindAddress)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", s.opts.BindAddress, err)
@@ -270,32 +296,30 @@ func (s *Server) Start(ctx context.Context) error {
 			_ = ln.Close()
 			return fmt.Errorf("loading TLS certificate: %w", err)
 		}
-		go func() {
-			if err := cw.Start(ctx); err != nil {
-				log.Error(err, "TLS certificate watcher stopped")
-			}
-		}()
+		s.certs = cw
 		ln = tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: cw.GetCertificate})
 	}
-	s.mu.Lock()
-	s.addr = ln.Addr().String()
-	s.mu.Unlock()
-	log.Info("Serving SCIM", "address", s.addr, "tls", s.opts.TLSCertFile != "", "tokens", s.tokens.count())
-
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		<-ctx.Done()
-		log.Info("Shutting down SCIM server")
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(shutdownCtx); err != nil {
-			log.Error(err, "SCIM server shutdown")
-		}
-	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serving SCIM: %w", err)
+	// Request contexts do not end with the server's: a shutdown lets requests finish (drain).
+	base := ctrl.LoggerInto(context.Background(), s.log)
+	srv := &http.Server{
+		Handler:           s.lifecycleHandler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
+		BaseContext:       func(net.Listener) context.Context { return base },
 	}
-	<-done
+	s.mu.Lock()
+	s.srv, s.ln, s.addr = srv, ln, ln.Addr().String()
+	s.mu.Unlock()
+	s.log.Info("Listening for SCIM; answering 503 until the tokens and the cache are loaded", "address", s.addr, "tls", s.opts.TLSCertFile != "")
+	return nil
+}
+
+func (s *Server) serve() error {
+	if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
 	return nil
 }

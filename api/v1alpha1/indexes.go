@@ -38,15 +38,16 @@ const (
 	// IndexMemberOf indexes ScimUsers and ScimGroups by each group name in spec.memberOf, so the
 	// members of a group are one index lookup.
 	IndexMemberOf = "scim.memberOf"
-	// IndexBindingGroup indexes ScimGroupBindings by lower-cased spec.group.
+	// IndexBindingGroup indexes ScimGroupBindings by lower-cased spec.group. Only the
+	// controllers read bindings, so they register it; the SCIM server never caches them.
 	IndexBindingGroup = "scim.bindingGroup"
 )
 
 // FoldKey is how case-insensitive keys (userName, group displayName) are stored in indexes.
 func FoldKey(s string) string { return strings.ToLower(s) }
 
-// SetupIndexes registers every kubescim field index on the indexer (the manager's field
-// indexer).
+// SetupIndexes registers the ScimUser and ScimGroup field indexes on the indexer (the manager's
+// field indexer).
 func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 	indexes := []struct {
 		obj   client.Object
@@ -69,9 +70,6 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 			return nonEmpty(o.(*ScimGroup).Spec.ExternalID)
 		}},
 		{&ScimGroup{}, IndexMemberOf, func(o client.Object) []string { return o.(*ScimGroup).Spec.MemberOf }},
-		{&ScimGroupBinding{}, IndexBindingGroup, func(o client.Object) []string {
-			return []string{FoldKey(o.(*ScimGroupBinding).Spec.Group)}
-		}},
 	}
 	for _, ix := range indexes {
 		if err := indexer.IndexField(ctx, ix.obj, ix.field, ix.fn); err != nil {

@@ -34,8 +34,8 @@ import (
 
 // Options configures a dev cluster.
 type Options struct {
-	// Dir receives Dir/kubeconfig (admin access) and Dir/kube-controller-manager.log. It is
-	// created if missing.
+	// Dir receives Dir/kubeconfig (admin access), Dir/kube-apiserver.log and
+	// Dir/kube-controller-manager.log. It is created if missing.
 	Dir string
 	// CRDDirs hold CRD manifests (config/crd/bases) installed before Start returns.
 	CRDDirs []string
@@ -43,7 +43,7 @@ type Options struct {
 	// `kubescim dev` and end-to-end tests; false gives a bare envtest control plane.
 	ControllerManager bool
 	// BinaryDir holds kube-apiserver, etcd and kube-controller-manager. Default:
-	// $KUBEBUILDER_ASSETS (the output of hack/setup-envtest.sh).
+	// FindBinaries from the working directory and the running program's directory.
 	BinaryDir string
 	// ReadyTimeout bounds the wait for the controller manager to fill the aggregated roles.
 	// Default 2 minutes.
@@ -59,8 +59,10 @@ type Cluster struct {
 	// ControllerManagerLogPath is kube-controller-manager's log, empty without it.
 	ControllerManagerLogPath string
 
-	env *envtest.Environment
-	kcm *controllerManager
+	env      *envtest.Environment
+	kcm      *controllerManager
+	stateDir string
+	apiLog   *os.File
 }
 
 // Start starts the control plane, installs the CRDs, writes Dir/kubeconfig and, with
@@ -72,10 +74,10 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	}
 	binDir := opts.BinaryDir
 	if binDir == "" {
-		binDir = os.Getenv("KUBEBUILDER_ASSETS")
-	}
-	if binDir == "" {
-		return nil, errors.New("devcluster: no control-plane binaries: set KUBEBUILDER_ASSETS to the output of hack/setup-envtest.sh")
+		var err error
+		if binDir, err = FindBinaries(searchDirs()...); err != nil {
+			return nil, fmt.Errorf("devcluster: %w", err)
+		}
 	}
 	if opts.ReadyTimeout == 0 {
 		opts.ReadyTimeout = 2 * time.Minute
@@ -91,20 +93,51 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("creating dev cluster directory: %w", err)
 	}
 
+	c := &Cluster{KubeconfigPath: filepath.Join(opts.Dir, "kubeconfig")}
+	cfg, err := c.startControlPlane(opts, binDir)
+	if err != nil {
+		return nil, errors.Join(err, c.Stop())
+	}
+	c.Config = cfg
+	if err := c.start(ctx, opts, kcmPath); err != nil {
+		return nil, errors.Join(err, c.Stop())
+	}
+	return c, nil
+}
+
+// startControlPlane starts etcd and kube-apiserver and installs the CRDs. Their certificates
+// and data live in a directory of the cluster's own, not in ones envtest removes when a process
+// stops, so that both can be stopped and started again (faults.go).
+func (c *Cluster) startControlPlane(opts Options, binDir string) (*rest.Config, error) {
+	stateDir, err := os.MkdirTemp(opts.Dir, "control-plane-")
+	if err != nil {
+		return nil, fmt.Errorf("creating control plane directory: %w", err)
+	}
+	c.stateDir = stateDir
+	certDir, dataDir := filepath.Join(stateDir, "kube-apiserver"), filepath.Join(stateDir, "etcd")
+	for _, dir := range []string{certDir, dataDir} {
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("creating control plane directory: %w", err)
+		}
+	}
+	if c.apiLog, err = os.Create(filepath.Join(opts.Dir, "kube-apiserver.log")); err != nil {
+		return nil, fmt.Errorf("creating kube-apiserver log: %w", err)
+	}
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: binDir,
 		CRDDirectoryPaths:     opts.CRDDirs,
 		ErrorIfCRDPathMissing: len(opts.CRDDirs) > 0,
 	}
+	env.ControlPlane.APIServer = &envtest.APIServer{CertDir: certDir, Out: c.apiLog, Err: c.apiLog}
+	// Without a bound, a stopping kube-apiserver waits a minute for clients' watches to end.
+	env.ControlPlane.APIServer.Configure().Set("shutdown-watch-termination-grace-period", "2s")
+	env.ControlPlane.Etcd = &envtest.Etcd{DataDir: dataDir}
 	cfg, err := env.Start()
 	if err != nil {
-		return nil, fmt.Errorf("starting kube-apiserver and etcd: %w", err)
+		return nil, fmt.Errorf("starting kube-apiserver and etcd (log: %s): %w", c.apiLog.Name(), err)
 	}
-	c := &Cluster{Config: cfg, env: env, KubeconfigPath: filepath.Join(opts.Dir, "kubeconfig")}
-	if err := c.start(ctx, opts, kcmPath); err != nil {
-		return nil, errors.Join(err, c.Stop())
-	}
-	return c, nil
+	c.env = env
+	return cfg, nil
 }
 
 func (c *Cluster) start(ctx context.Context, opts Options, kcmPath string) error {
@@ -133,6 +166,19 @@ func (c *Cluster) start(ctx context.Context, opts Options, kcmPath string) error
 	return waitForAggregatedRoles(readyCtx, c.Config, kcm)
 }
 
+// searchDirs are where FindBinaries looks by default: the working directory and the directory of
+// the running program.
+func searchDirs() []string {
+	var dirs []string
+	if wd, err := os.Getwd(); err == nil {
+		dirs = append(dirs, wd)
+	}
+	if exe, err := os.Executable(); err == nil {
+		dirs = append(dirs, filepath.Dir(exe))
+	}
+	return dirs
+}
+
 // Stop stops kube-controller-manager (if running), then the API server and etcd.
 func (c *Cluster) Stop() error {
 	var errs []error
@@ -145,6 +191,14 @@ func (c *Cluster) Stop() error {
 			errs = append(errs, fmt.Errorf("stopping kube-apiserver and etcd: %w", err))
 		}
 		c.env = nil
+	}
+	if c.apiLog != nil {
+		errs = append(errs, c.apiLog.Close())
+		c.apiLog = nil
+	}
+	if c.stateDir != "" {
+		errs = append(errs, os.RemoveAll(c.stateDir))
+		c.stateDir = ""
 	}
 	return errors.Join(errs...)
 }

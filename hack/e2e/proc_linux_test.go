@@ -29,6 +29,11 @@ func devProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGINT}
 }
 
+// replicaProcAttr kills a kubescim replica if the test binary dies without stopping it.
+func replicaProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}
+
 // processesMentioning lists the command lines of running processes whose arguments contain s.
 func processesMentioning(s string) []string {
 	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")

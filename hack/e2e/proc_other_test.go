@@ -23,5 +23,8 @@ import "syscall"
 // devProcAttr has nothing to add outside Linux.
 func devProcAttr() *syscall.SysProcAttr { return nil }
 
+// replicaProcAttr has nothing to add outside Linux.
+func replicaProcAttr() *syscall.SysProcAttr { return nil }
+
 // processesMentioning cannot look without /proc; it finds nothing.
 func processesMentioning(string) []string { return nil }

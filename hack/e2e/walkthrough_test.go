@@ -185,6 +185,9 @@ func startDev(t *testing.T, root, binary, dir string) *devProcess {
 	t.Cleanup(func() { _ = logFile.Close() })
 	d.cmd = exec.Command(binary, "dev", "--dir", dir, "--scim-bind-address", addr)
 	d.cmd.Dir = root // kubescim dev reads config/crd/bases and config/samples
+	// As a reader runs it: without KUBEBUILDER_ASSETS when the binaries are where
+	// hack/setup-envtest.sh puts them, so kubescim dev must find them itself.
+	d.cmd.Env = withoutDefaultAssets(os.Environ(), root)
 	d.cmd.Stdout, d.cmd.Stderr = logFile, logFile
 	d.cmd.SysProcAttr = devProcAttr()
 	if err := d.cmd.Start(); err != nil {
