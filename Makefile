@@ -29,10 +29,13 @@ dev: build envtest ## Run kubescim on an embedded control plane (writes .dev/kub
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" $(LOCALBIN)/kubescim dev --dir .dev $(DEV_FLAGS)
 
 .PHONY: generate
-generate: controller-gen ## Generate deepcopy code, CRDs and RBAC, and sync them into the chart.
+generate: controller-gen ## Generate deepcopy code, CRDs and RBAC (one role per component), and sync them into the chart.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
-	$(CONTROLLER_GEN) rbac:roleName=kubescim-manager crd paths="./..." \
-		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
+	@# Each component gets exactly the RBAC its own code's markers ask for.
+	$(CONTROLLER_GEN) rbac:roleName=kubescim-scim paths="./scimserver/..." output:rbac:artifacts:config=config/rbac/scim
+	$(CONTROLLER_GEN) rbac:roleName=kubescim-controller paths="./controllers/..." output:rbac:artifacts:config=config/rbac/controller
+	$(CONTROLLER_GEN) rbac:roleName=kubescim-cleanup paths="." output:rbac:artifacts:config=config/rbac/cleanup
 	hack/sync-chart.sh
 
 .PHONY: fmt
