@@ -51,7 +51,7 @@ test: envtest helm newman ## Run unit and envtest integration tests (real kube-a
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test $(GO_TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
 
 .PHONY: e2e
-e2e: envtest ## Run only the end-to-end tests (dev cluster, the real binary, fault injection); make test runs them too.
+e2e: envtest helm ## Run only the end-to-end tests (dev cluster, the real binary, fault injection); make test runs them too.
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test $(GO_TEST_FLAGS) -timeout $(TEST_TIMEOUT) -v ./hack/e2e/
 
 .PHONY: bench
