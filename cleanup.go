@@ -104,11 +104,12 @@ func cleanup(ctx context.Context, c client.Client, o *cleanupOptions) error {
 	}
 	var errs []error
 	for _, t := range targets {
+		log.Info("Deleting what kubescim granted", "kind", t.kind)
 		deleted, err := deleteAll(ctx, c, t.list, t.opts...)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("deleting kubescim's %ss: %w", t.kind, err))
 		}
-		log.Info("Deleted what kubescim granted", "kind", t.kind, "count", deleted)
+		log.Info("Deleted", "kind", t.kind, "count", deleted)
 	}
 	return errors.Join(errs...)
 }

@@ -645,8 +645,8 @@ func TestComponentsRunApart(t *testing.T) {
 
 func TestCombinedKeepsOneDeploymentAndServiceAccount(t *testing.T) {
 	objs := render(t, "components.combined=true")
-	if got := kinds(objs); slices.Contains(got, "PodDisruptionBudget") && len(deployments(objs)) != 1 {
-		t.Errorf("combined renders Deployments %v", slices.Collect(maps.Keys(deployments(objs))))
+	if ds := deployments(objs); len(ds) != 1 || ds[release] == nil {
+		t.Errorf("combined renders Deployments %v, want only %s", slices.Collect(maps.Keys(ds)), release)
 	}
 	sas := 0
 	for _, o := range objs {
