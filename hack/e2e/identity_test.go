@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -37,6 +38,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
@@ -49,6 +51,10 @@ import (
 // instead), and the container's args exactly as the API server stores them, except the listen
 // addresses, which become free loopback ports. Nothing else is replaced; an arg naming a file
 // inside the pod fails the test, since there is no such file here.
+
+// The tests read the kubescim processes' own logs; envtest's (through controller-runtime's
+// logger) would only add a warning that no logger is set.
+func init() { ctrl.SetLogger(logr.Discard()) }
 
 // identity is a chart ServiceAccount with a token minted for it.
 type identity struct {
@@ -138,7 +144,7 @@ func podProcess(t *testing.T, binary, name string, pod corev1.PodSpec, id identi
 
 // startProcess runs binary with args and env as r, logging to r.logPath; the test's cleanup
 // stops it as the kubelet does (SIGTERM, then SIGKILL after the grace period).
-func startProcess(t *testing.T, r *replica, binary string, args, env []string) {
+func startProcess(t testing.TB, r *replica, binary string, args, env []string) {
 	t.Helper()
 	logFile, err := os.Create(r.logPath)
 	if err != nil {
@@ -193,7 +199,7 @@ func runToCompletion(t *testing.T, binary string, c corev1.Container, id identit
 }
 
 // adminScheme knows the built-in kinds and kubescim's.
-func adminScheme(t *testing.T) *runtime.Scheme {
+func adminScheme(t testing.TB) *runtime.Scheme {
 	t.Helper()
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
