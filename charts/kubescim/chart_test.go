@@ -866,3 +866,17 @@ func TestNetworkPolicyAdmitsTheIdPOnlyToTheFrontEnd(t *testing.T) {
 		}
 	}
 }
+
+// The drain's delay must end before its timeout, as the binary itself insists.
+func TestShutdownDelayBeforeTimeout(t *testing.T) {
+	out, err := helm(t, "template", release, ".", "--kube-version", kubeVersion, "--set", "shutdown.delaySeconds=25")
+	if err == nil || !strings.Contains(out, "shutdown.delaySeconds must be shorter than shutdown.timeoutSeconds") {
+		t.Errorf("shutdown.delaySeconds = shutdown.timeoutSeconds rendered or failed otherwise: %v\n%s", err, out)
+	}
+	var d appsv1.Deployment
+	find(t, render(t, "shutdown.delaySeconds=2", "shutdown.timeoutSeconds=50"), "Deployment", release, &d)
+	if args := d.Spec.Template.Spec.Containers[0].Args; !slices.Contains(args, "--shutdown-delay=2s") || !slices.Contains(args, "--shutdown-timeout=50s") ||
+		*d.Spec.Template.Spec.TerminationGracePeriodSeconds != 60 {
+		t.Errorf("shutdown values not applied: args %v, grace %d", args, *d.Spec.Template.Spec.TerminationGracePeriodSeconds)
+	}
+}
