@@ -29,10 +29,13 @@ dev: build envtest ## Run kubescim on an embedded control plane (writes .dev/kub
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" $(LOCALBIN)/kubescim dev --dir .dev $(DEV_FLAGS)
 
 .PHONY: generate
-generate: controller-gen ## Generate deepcopy code, CRDs and RBAC, and sync them into the chart.
+generate: controller-gen ## Generate deepcopy code, CRDs and RBAC (one role per component), and sync them into the chart.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
-	$(CONTROLLER_GEN) rbac:roleName=kubescim-manager crd paths="./..." \
-		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
+	@# Each component gets exactly the RBAC its own code's markers ask for.
+	$(CONTROLLER_GEN) rbac:roleName=kubescim-scim paths="./scimserver/..." output:rbac:artifacts:config=config/rbac/scim
+	$(CONTROLLER_GEN) rbac:roleName=kubescim-controller paths="./controllers/..." output:rbac:artifacts:config=config/rbac/controller
+	$(CONTROLLER_GEN) rbac:roleName=kubescim-cleanup paths="." output:rbac:artifacts:config=config/rbac/cleanup
 	hack/sync-chart.sh
 
 .PHONY: fmt
@@ -48,7 +51,7 @@ test: envtest helm newman ## Run unit and envtest integration tests (real kube-a
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test $(GO_TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
 
 .PHONY: e2e
-e2e: envtest ## Run only the end-to-end tests (dev cluster, the real binary, fault injection); make test runs them too.
+e2e: envtest helm ## Run only the end-to-end tests (dev cluster, the real binary, fault injection); make test runs them too.
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test $(GO_TEST_FLAGS) -timeout $(TEST_TIMEOUT) -v ./hack/e2e/
 
 .PHONY: bench

@@ -17,7 +17,7 @@ limitations under the License.
 // Command kubescim runs the kubescim operator: the SCIM 2.0 server that writes ScimUser and
 // ScimGroup objects, and the controllers that turn them into RBAC, in one process or apart
 // (--components). `kubescim dev` runs the same operator on an embedded control plane for trying
-// it out.
+// it out; `kubescim cleanup` deletes every grant kubescim made (the chart's uninstall hook).
 package main
 
 import (
@@ -42,6 +42,10 @@ func init() {
 
 func main() {
 	args, dev := os.Args[1:], false
+	if len(args) > 0 && args[0] == "cleanup" {
+		cleanupMain(args[1:])
+		return
+	}
 	if len(args) > 0 && args[0] == "dev" {
 		args, dev = args[1:], true
 	}
@@ -53,6 +57,12 @@ func main() {
 	_ = fs.Parse(args)
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 
+	if limit, err := applyMemoryLimit(); err != nil {
+		ctrl.Log.Error(err, "Ignoring the container memory limit")
+	} else if limit > 0 {
+		ctrl.Log.Info("Go soft memory limit set", "bytes", limit, "ratio", memoryLimitRatio)
+	}
+
 	ctx := ctrl.SetupSignalHandler()
 	var err error
 	if dev {
@@ -62,6 +72,20 @@ func main() {
 	}
 	if err != nil {
 		ctrl.Log.Error(err, "kubescim stopped")
+		os.Exit(1)
+	}
+}
+
+// cleanupMain runs `kubescim cleanup` (cleanup.go).
+func cleanupMain(args []string) {
+	fs := flag.CommandLine
+	o := bindCleanupFlags(fs)
+	zapOpts := zap.Options{}
+	zapOpts.BindFlags(fs)
+	_ = fs.Parse(args)
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	if err := runCleanup(ctrl.SetupSignalHandler(), o, ctrl.GetConfigOrDie()); err != nil {
+		ctrl.Log.Error(err, "kubescim cleanup failed")
 		os.Exit(1)
 	}
 }

@@ -50,7 +50,7 @@ func run(ctx context.Context, c *config, restConfig *rest.Config) error {
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                  scheme,
 		MapperProvider:          newRESTMapper,
-		Cache:                   cache.Options{ByObject: controllers.CacheByObject()},
+		Cache:                   cache.Options{ByObject: controllers.CacheByObject(c.access)},
 		Metrics:                 metricsserver.Options{BindAddress: c.metricsAddr},
 		HealthProbeBindAddress:  c.probeAddr,
 		GracefulShutdownTimeout: ptr.To(c.scim.ShutdownTimeout + shutdownMargin),

@@ -29,12 +29,16 @@ import (
 // CacheByObject limits the manager's caches of RoleBindings, ClusterRoleBindings and
 // ServiceAccounts to the ones kubescim manages, so memory does not grow with the rest of the
 // cluster. The controllers only ever read their own objects from the cache (a same-named
-// object they do not own yet is read live).
-func CacheByObject() map[client.Object]cache.ByObject {
-	managed := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{scimv1.ManagedByLabel: scimv1.ManagedByValue})}
+// object they do not own yet is read live). ServiceAccounts are watched in opts'
+// ServiceAccountNamespace only, so that a Role there is all the RBAC they need.
+func CacheByObject(opts Options) map[client.Object]cache.ByObject {
+	opts = opts.withDefaults()
+	managed := labels.SelectorFromSet(labels.Set{scimv1.ManagedByLabel: scimv1.ManagedByValue})
 	return map[client.Object]cache.ByObject{
-		&rbacv1.RoleBinding{}:        managed,
-		&rbacv1.ClusterRoleBinding{}: managed,
-		&corev1.ServiceAccount{}:     managed,
+		&rbacv1.RoleBinding{}:        {Label: managed},
+		&rbacv1.ClusterRoleBinding{}: {Label: managed},
+		&corev1.ServiceAccount{}: {Label: managed, Namespaces: map[string]cache.Config{
+			opts.ServiceAccountNamespace: {},
+		}},
 	}
 }

@@ -35,6 +35,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 )
 
+// The Lease of the controllers' election lives in the release namespace ("system" is the
+// chart's name for it); resourcelock.LeaseLock only gets, creates and updates it, and a create
+// cannot be limited by name.
+// +kubebuilder:rbac:groups=coordination.k8s.io,namespace=system,resources=leases,verbs=create
+// +kubebuilder:rbac:groups=coordination.k8s.io,namespace=system,resources=leases,resourceNames=kubescim.scim.kubescim.io,verbs=get;update
+
 // Defaults of LeaderElection, the usual ones of Kubernetes components.
 const (
 	DefaultLeaseDuration = 15 * time.Second

@@ -54,7 +54,11 @@ type ScimUserReconciler struct {
 // +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimusers,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimusers/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimusers/finalizers,verbs=update
-// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch;create;update;patch;delete
+
+// Per-user ServiceAccounts live in one namespace (--service-account-namespace, default
+// kubescim-users): the controllers may touch ServiceAccounts there only, through a Role the chart
+// renders in serviceAccounts.namespace, and only with serviceAccounts.enabled.
+// +kubebuilder:rbac:groups="",namespace=kubescim-users,resources=serviceaccounts,verbs=get;list;watch;create;update;patch;delete
 
 // Reconcile converges one ScimUser.
 func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {

@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -53,7 +54,8 @@ import (
 // (through each manager's cache selector), so they never reconcile each other's objects:
 //   - main (no label): subject prefix "oidc:", no ServiceAccounts;
 //   - sa (suiteLabel=sa): per-user ServiceAccounts;
-//   - restricted (suiteLabel=restricted): runs as a user holding only config/rbac/role.yaml
+//   - restricted (suiteLabel=restricted): runs as a user holding only the controllers' generated
+//     ClusterRole (config/rbac/controller/role.yaml)
 //     plus `bind` on the test reader role, and allows cluster-admin in its own list, so the
 //     API server's escalation check is what refuses it;
 //   - faulty (suiteLabel=faulty): its client fails the cache reads a test asks it to fail
@@ -291,17 +293,25 @@ func createFixtures(ctx context.Context) error {
 	return nil
 }
 
-// restrictedIdentity creates a user holding exactly the generated manager ClusterRole
-// (config/rbac/role.yaml) and `bind` on readerRole only, as the Helm chart renders it.
+// restrictedIdentity creates a user holding exactly the controllers' generated ClusterRole
+// (config/rbac/controller/role.yaml) and `bind` on readerRole only, as the Helm chart renders it.
 func restrictedIdentity(ctx context.Context, env *envtest.Environment) (*rest.Config, error) {
 	const user = restrictedUser
-	raw, err := os.ReadFile(filepath.Join("..", "config", "rbac", "role.yaml"))
+	raw, err := os.ReadFile(filepath.Join("..", "config", "rbac", "controller", "role.yaml"))
 	if err != nil {
 		return nil, err
 	}
 	var managerRole rbacv1.ClusterRole
-	if err := yaml.Unmarshal(raw, &managerRole); err != nil {
-		return nil, err
+	for _, doc := range strings.Split(string(raw), "\n---\n") {
+		if err := yaml.Unmarshal([]byte(doc), &managerRole); err != nil {
+			return nil, err
+		}
+		if managerRole.Kind == "ClusterRole" {
+			break
+		}
+	}
+	if managerRole.Kind != "ClusterRole" {
+		return nil, errors.New("config/rbac/controller/role.yaml has no ClusterRole")
 	}
 	managerRole.Name = "kubescim-restricted-manager"
 	bindRole := rbacv1.ClusterRole{

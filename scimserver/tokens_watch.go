@@ -78,6 +78,10 @@ func (s *Server) watchTokenFile(ctx context.Context, last []byte) {
 	}
 }
 
+// The token Secret is in the release namespace ("system" is the chart's name for it); the chart
+// narrows this rule to the one Secret named by --scim-token-secret.
+// +kubebuilder:rbac:groups="",namespace=system,resources=secrets,verbs=get;list;watch
+
 // watchTokenSecret runs an informer on the one token Secret (field selector on its name), so
 // the SCIM server needs only get/list/watch on that Secret (a namespaced Role with
 // resourceNames), and adding or removing a token takes effect without a restart.

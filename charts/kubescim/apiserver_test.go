@@ -33,8 +33,8 @@ import (
 
 // TestChartInstallsIntoAPIServer server-side applies the rendered chart to a dev cluster (a real
 // kube-apiserver with kube-controller-manager), in a namespace that enforces the "restricted"
-// Pod Security Standard, and then asks the API server's own authorizer what the manager's
-// ServiceAccount may do.
+// Pod Security Standard, and then asks the API server's own authorizer what each component's
+// ServiceAccount may do. hack/e2e/chart_test.go runs the components as those identities.
 func TestChartInstallsIntoAPIServer(t *testing.T) {
 	ctx := t.Context()
 	cluster, err := devcluster.Start(ctx, devcluster.Options{Dir: t.TempDir(), ControllerManager: true})
@@ -57,7 +57,12 @@ func TestChartInstallsIntoAPIServer(t *testing.T) {
 			"pod-security.kubernetes.io/enforce": "restricted",
 		}},
 	}}
-	objs := render(t, "ingress.enabled=true", "networkPolicy.enabled=true", "serviceAccounts.enabled=true")
+	var objs []*unstructured.Unstructured
+	for _, o := range render(t, "ingress.enabled=true", "networkPolicy.enabled=true", "serviceAccounts.enabled=true") {
+		if o.GetAnnotations()["helm.sh/hook"] == "" { // helm creates hooks only when they run
+			objs = append(objs, o)
+		}
+	}
 	cl, err := clientFor(cluster)
 	if err != nil {
 		t.Fatal(err)
@@ -67,39 +72,53 @@ func TestChartInstallsIntoAPIServer(t *testing.T) {
 	}
 
 	// The Deployment controller creates the pods only if Pod Security admission lets them in.
-	selector := "app.kubernetes.io/name=kubescim,app.kubernetes.io/instance=" + release
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		pods, err := cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
-		if err != nil {
-			t.Fatal(err)
+	for _, name := range []string{"kubescim", "kubescim-controller"} {
+		selector := "app.kubernetes.io/name=" + name + ",app.kubernetes.io/instance=" + release
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			pods, err := cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(pods.Items) == 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of 2 %s pods created; ReplicaSets: %s", len(pods.Items), name, replicaSetConditions(t, cs))
+			}
+			time.Sleep(250 * time.Millisecond)
 		}
-		if len(pods.Items) == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of 2 manager pods created; ReplicaSets: %s", len(pods.Items), replicaSetConditions(t, cs))
-		}
-		time.Sleep(250 * time.Millisecond)
 	}
 
-	sa := "system:serviceaccount:" + namespace + ":" + release
+	scim := "system:serviceaccount:" + namespace + ":" + release
+	controller := scim + "-controller"
 	for _, tc := range []struct {
+		user  string
 		attrs authorizationv1.ResourceAttributes
 		want  bool
 	}{
-		{authorizationv1.ResourceAttributes{Group: "rbac.authorization.k8s.io", Resource: "clusterroles", Verb: "bind", Name: "edit"}, true},
-		{authorizationv1.ResourceAttributes{Group: "rbac.authorization.k8s.io", Resource: "clusterroles", Verb: "bind", Name: "cluster-admin"}, false},
-		{authorizationv1.ResourceAttributes{Group: "rbac.authorization.k8s.io", Resource: "clusterroles", Verb: "escalate", Name: "edit"}, false},
-		{authorizationv1.ResourceAttributes{Group: "rbac.authorization.k8s.io", Resource: "rolebindings", Verb: "create", Namespace: "team-a"}, true},
-		{authorizationv1.ResourceAttributes{Group: "scim.kubescim.io", Resource: "scimusers", Verb: "create"}, true},
-		{authorizationv1.ResourceAttributes{Resource: "secrets", Verb: "watch", Namespace: namespace, Name: "kubescim-scim-token"}, true},
-		{authorizationv1.ResourceAttributes{Resource: "secrets", Verb: "get", Namespace: namespace, Name: "other"}, false},
-		{authorizationv1.ResourceAttributes{Resource: "secrets", Verb: "list", Namespace: namespace}, false},
-		{authorizationv1.ResourceAttributes{Group: "coordination.k8s.io", Resource: "leases", Verb: "update", Namespace: namespace}, true},
-		{authorizationv1.ResourceAttributes{Group: "coordination.k8s.io", Resource: "leases", Verb: "update", Namespace: "kube-system"}, false},
+		{controller, authorizationv1.ResourceAttributes{Group: "rbac.authorization.k8s.io", Resource: "clusterroles", Verb: "bind", Name: "edit"}, true},
+		{controller, authorizationv1.ResourceAttributes{Group: "rbac.authorization.k8s.io", Resource: "clusterroles", Verb: "bind", Name: "cluster-admin"}, false},
+		{controller, authorizationv1.ResourceAttributes{Group: "rbac.authorization.k8s.io", Resource: "clusterroles", Verb: "escalate", Name: "edit"}, false},
+		{controller, authorizationv1.ResourceAttributes{Group: "rbac.authorization.k8s.io", Resource: "rolebindings", Verb: "create", Namespace: "team-a"}, true},
+		{controller, authorizationv1.ResourceAttributes{Resource: "serviceaccounts", Verb: "create", Namespace: "kubescim-users"}, true},
+		{controller, authorizationv1.ResourceAttributes{Resource: "serviceaccounts", Verb: "create", Namespace: "kube-system"}, false},
+		{controller, authorizationv1.ResourceAttributes{Group: "coordination.k8s.io", Resource: "leases", Verb: "update", Namespace: namespace, Name: "kubescim.scim.kubescim.io"}, true},
+		{controller, authorizationv1.ResourceAttributes{Group: "coordination.k8s.io", Resource: "leases", Verb: "update", Namespace: namespace, Name: "other"}, false},
+		{controller, authorizationv1.ResourceAttributes{Group: "coordination.k8s.io", Resource: "leases", Verb: "update", Namespace: "kube-system"}, false},
+		{controller, authorizationv1.ResourceAttributes{Resource: "secrets", Verb: "get", Namespace: namespace, Name: "kubescim-scim-token"}, false},
+		{controller, authorizationv1.ResourceAttributes{Group: "scim.kubescim.io", Resource: "scimusers", Verb: "create"}, false},
+		{scim, authorizationv1.ResourceAttributes{Group: "scim.kubescim.io", Resource: "scimusers", Verb: "create"}, true},
+		{scim, authorizationv1.ResourceAttributes{Group: "scim.kubescim.io", Resource: "scimusers", Subresource: "status", Verb: "update"}, false},
+		{scim, authorizationv1.ResourceAttributes{Resource: "secrets", Verb: "watch", Namespace: namespace, Name: "kubescim-scim-token"}, true},
+		{scim, authorizationv1.ResourceAttributes{Resource: "secrets", Verb: "get", Namespace: namespace, Name: "other"}, false},
+		{scim, authorizationv1.ResourceAttributes{Resource: "secrets", Verb: "list", Namespace: namespace}, false},
+		{scim, authorizationv1.ResourceAttributes{Group: "rbac.authorization.k8s.io", Resource: "rolebindings", Verb: "create", Namespace: "team-a"}, false},
+		{scim, authorizationv1.ResourceAttributes{Group: "rbac.authorization.k8s.io", Resource: "clusterroles", Verb: "bind", Name: "edit"}, false},
+		{scim, authorizationv1.ResourceAttributes{Resource: "serviceaccounts", Verb: "create", Namespace: "kubescim-users"}, false},
+		{scim, authorizationv1.ResourceAttributes{Group: "coordination.k8s.io", Resource: "leases", Verb: "update", Namespace: namespace, Name: "kubescim.scim.kubescim.io"}, false},
 	} {
-		attrs := tc.attrs
+		attrs, sa := tc.attrs, tc.user
 		sar, err := cs.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{
 			Spec: authorizationv1.SubjectAccessReviewSpec{User: sa, ResourceAttributes: &attrs},
 		}, metav1.CreateOptions{})
@@ -107,7 +126,7 @@ func TestChartInstallsIntoAPIServer(t *testing.T) {
 			t.Fatal(err)
 		}
 		if sar.Status.Allowed != tc.want {
-			t.Errorf("can %s %s %s/%s (group %q): %v, want %v", sa, attrs.Verb, attrs.Resource, attrs.Name, attrs.Group, sar.Status.Allowed, tc.want)
+			t.Errorf("can %s %s %s/%s in %q (group %q): %v, want %v", sa, attrs.Verb, attrs.Resource, attrs.Name, attrs.Namespace, attrs.Group, sar.Status.Allowed, tc.want)
 		}
 	}
 

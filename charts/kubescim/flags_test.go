@@ -23,13 +23,14 @@ import (
 	"strings"
 	"testing"
 
-	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 )
 
 var usageFlag = regexp.MustCompile(`(?m)^\s+-([a-z0-9-]+)`)
 
-// TestManagerArgsAreFlagsOfTheBinary keeps the chart in step with main.go: every argument the
-// Deployment passes, with every optional feature on, is a flag the kubescim binary defines.
+// TestManagerArgsAreFlagsOfTheBinary keeps the chart in step with the binary: every argument
+// each Deployment (both layouts) passes, with every optional feature on, is a flag kubescim
+// defines, and so is every argument of the uninstall hook's `kubescim cleanup`.
 func TestManagerArgsAreFlagsOfTheBinary(t *testing.T) {
 	binary := filepath.Join(t.TempDir(), "kubescim")
 	build := exec.CommandContext(t.Context(), "go", "build", "-o", binary, ".")
@@ -37,26 +38,51 @@ func TestManagerArgsAreFlagsOfTheBinary(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building kubescim: %v\n%s", err, out)
 	}
-	usage, err := exec.CommandContext(t.Context(), binary, "-h").CombinedOutput()
-	if err != nil {
-		t.Fatalf("kubescim -h: %v\n%s", err, usage)
+	flagsOf := func(args ...string) map[string]bool {
+		usage, err := exec.CommandContext(t.Context(), binary, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("kubescim %v: %v\n%s", args, err, usage)
+		}
+		defined := map[string]bool{}
+		for _, m := range usageFlag.FindAllStringSubmatch(string(usage), -1) {
+			defined[m[1]] = true
+		}
+		return defined
 	}
-	defined := map[string]bool{}
-	for _, m := range usageFlag.FindAllStringSubmatch(string(usage), -1) {
-		defined[m[1]] = true
-	}
+	manager, cleanup := flagsOf("-h"), flagsOf("cleanup", "-h")
 
-	var d appsv1.Deployment
-	find(t, render(t, "scim.tls.enabled=true", "scim.tls.secretName=tls", "scim.externalURL=https://scim.example.com",
-		"subject.prefix=oidc:", "serviceAccounts.enabled=true"), "Deployment", "", &d)
-	args := d.Spec.Template.Spec.Containers[0].Args
-	if len(args) < 15 {
-		t.Fatalf("only %d manager args rendered: %v", len(args), args)
+	features := []string{"scim.tls.enabled=true", "scim.tls.secretName=tls", "scim.externalURL=https://scim.example.com",
+		"subject.prefix=oidc:", "serviceAccounts.enabled=true", "serviceAccounts.createNamespace=false"}
+	checked := 0
+	for _, combined := range []string{"false", "true"} {
+		objs := render(t, append(features, "components.combined="+combined)...)
+		for name, d := range deployments(objs) {
+			args := d.Spec.Template.Spec.Containers[0].Args
+			if len(args) < 10 {
+				t.Fatalf("only %d args rendered for %s: %v", len(args), name, args)
+			}
+			checkArgs(t, name, args, manager)
+			checked++
+		}
+		var job batchv1.Job
+		find(t, objs, "Job", "", &job)
+		args := job.Spec.Template.Spec.Containers[0].Args
+		if args[0] != "cleanup" {
+			t.Fatalf("cleanup Job args %v do not start with the cleanup command", args)
+		}
+		checkArgs(t, "cleanup Job", args[1:], cleanup)
 	}
+	if checked != 3 {
+		t.Errorf("checked %d Deployments, want 3 (scim, controller, combined)", checked)
+	}
+}
+
+func checkArgs(t *testing.T, who string, args []string, defined map[string]bool) {
+	t.Helper()
 	for _, arg := range args {
 		name, _, _ := strings.Cut(strings.TrimPrefix(arg, "--"), "=")
 		if !defined[name] {
-			t.Errorf("chart passes %s, but kubescim defines no flag %q", arg, name)
+			t.Errorf("%s passes %s, but kubescim defines no flag %q there", who, arg, name)
 		}
 	}
 }

@@ -18,5 +18,6 @@ limitations under the License.
 // kube-apiserver, etcd and kube-controller-manager), so garbage collection, namespace deletion
 // and the aggregated ClusterRoles behave as on a real cluster, and they prove access through the
 // API server's own authorizer. walkthrough_test.go runs the README's quick start against the
-// real kubescim binary; access_test.go runs the controllers in-process.
+// real kubescim binary; access_test.go runs the controllers in-process; chart_test.go installs
+// the Helm chart and runs each component as the chart's own ServiceAccount.
 package e2e

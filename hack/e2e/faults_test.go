@@ -417,7 +417,7 @@ func expectAllRunning(t *testing.T, replicas ...*replica) {
 	}
 }
 
-func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, within time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {

@@ -61,7 +61,7 @@ const (
 )
 
 // buildKubescim builds the kubescim binary into dir.
-func buildKubescim(t *testing.T, root, dir string) string {
+func buildKubescim(t testing.TB, root, dir string) string {
 	t.Helper()
 	binary := filepath.Join(dir, "kubescim")
 	build := exec.CommandContext(t.Context(), "go", "build", "-o", binary, ".")

@@ -81,3 +81,62 @@ A bare name is a ClusterRole.
 {{- range $byKind.Role }}{{ $out = append $out (printf "Role/%s" .) }}{{ end }}
 {{- join "," $out }}
 {{- end }}
+
+{{/*
+The controllers' Deployment and pods are named FULLNAME-controller and carry their own
+app.kubernetes.io/name, so that the SCIM Deployment's selector (unchanged since the
+single-Deployment chart, and immutable) never matches them.
+*/}}
+{{- define "kubescim.controllerFullname" -}}
+{{- printf "%s-controller" (include "kubescim.fullname" . | trunc 52 | trimSuffix "-") }}
+{{- end }}
+
+{{- define "kubescim.controllerSelectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-controller" (include "kubescim.name" . | trunc 52 | trimSuffix "-") }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Selects every kubescim pod of the release, whatever its component (the metrics Service). */}}
+{{- define "kubescim.partOfSelectorLabels" -}}
+app.kubernetes.io/part-of: {{ include "kubescim.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* The controllers' ServiceAccount: with components.combined, the one ServiceAccount. */}}
+{{- define "kubescim.controllerServiceAccountName" -}}
+{{- if .Values.components.combined }}
+{{- include "kubescim.serviceAccountName" . }}
+{{- else if .Values.controller.serviceAccount.create }}
+{{- default (include "kubescim.controllerFullname" .) .Values.controller.serviceAccount.name }}
+{{- else }}
+{{- required "controller.serviceAccount.name is required when controller.serviceAccount.create is false" .Values.controller.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The API server's username of the controllers' ServiceAccount. */}}
+{{- define "kubescim.controllerUsername" -}}
+{{- printf "system:serviceaccount:%s:%s" .Release.Namespace (include "kubescim.controllerServiceAccountName" .) }}
+{{- end }}
+
+{{/*
+terminationGracePeriodSeconds: the SCIM drain (--shutdown-timeout, the delay included), the
+manager's 5s margin to stop the controllers and release the Lease, and 5s to spare, so the kubelet
+never SIGKILLs a replica that is still draining.
+*/}}
+{{- define "kubescim.terminationGracePeriodSeconds" -}}
+{{- if ge (int .Values.shutdown.delaySeconds) (int .Values.shutdown.timeoutSeconds) }}
+{{- fail "shutdown.delaySeconds must be shorter than shutdown.timeoutSeconds" }}
+{{- end }}
+{{- add (int .Values.shutdown.timeoutSeconds) 10 }}
+{{- end }}
+
+{{/* The kubernetes.io/tls Secret the SCIM front end serves: scim.tls.secretName, else the one the cert-manager Certificate writes. */}}
+{{- define "kubescim.tlsSecretName" -}}
+{{- if .Values.scim.tls.secretName }}
+{{- .Values.scim.tls.secretName }}
+{{- else if .Values.scim.tls.certManager.enabled }}
+{{- printf "%s-scim-tls" (include "kubescim.fullname" .) }}
+{{- else }}
+{{- fail "scim.tls.enabled needs scim.tls.secretName or scim.tls.certManager.enabled" }}
+{{- end }}
+{{- end }}
