@@ -120,9 +120,9 @@ func (r *ScimUserReconciler) reconcile(ctx context.Context, u *scimv1.ScimUser, 
 
 	switch {
 	case !active:
-		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, scimv1.InactiveReason, "user is deactivated and granted nothing")
+		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, scimv1.InactiveReason, inactiveMessage(u))
 		if falseReason(before.Status.Conditions, scimv1.ReadyCondition) != scimv1.InactiveReason {
-			r.recorder.Eventf(u, nil, corev1.EventTypeNormal, "Deactivated", "Revoke", "User deactivated; all access removed")
+			r.recorder.Eventf(u, nil, corev1.EventTypeNormal, "Deactivated", "Revoke", "All access removed: %s", inactiveMessage(u))
 		}
 	case !verdict.valid():
 		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, verdict.reason, verdict.message)
@@ -133,6 +133,20 @@ func (r *ScimUserReconciler) reconcile(ctx context.Context, u *scimv1.ScimUser, 
 			fmt.Sprintf("%d grants through %d groups", grants, len(st.Groups)))
 	}
 	return saErr
+}
+
+// inactiveMessage says why a user that is not active is granted nothing: its deletion is
+// pending, the identity provider deactivated it (active=false), or active is unassigned (never
+// sent, or removed by a SCIM PATCH), which grants nothing until the identity provider sets it.
+func inactiveMessage(u *scimv1.ScimUser) string {
+	switch {
+	case !u.DeletionTimestamp.IsZero():
+		return "user is being deleted and granted nothing"
+	case u.Spec.Active == nil:
+		return "user's active attribute is unassigned; it is granted nothing until the identity provider sets active"
+	default:
+		return "user is deactivated (active=false) and granted nothing"
+	}
 }
 
 // reconcileServiceAccount keeps or removes the per-user ServiceAccount and reports it.
