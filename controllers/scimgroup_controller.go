@@ -76,10 +76,12 @@ func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	return ctrl.Result{}, r.reconcile(ctx, &g, before)
 }
 
+// reconcile fills g.Status in memory. Only a pass that resolved g's members sets
+// status.observedGeneration: a cycle or a missing parent group leaves it, and the conditions
+// say why.
 func (r *ScimGroupReconciler) reconcile(ctx context.Context, g *scimv1.ScimGroup, before *scimv1.ScimGroup) error {
 	gen := g.Generation
 	st := &g.Status
-	st.ObservedGeneration = gen
 
 	res, err := r.members.members(ctx, g.Name)
 	if err != nil {
@@ -123,6 +125,9 @@ func (r *ScimGroupReconciler) reconcile(ctx context.Context, g *scimv1.ScimGroup
 	ok := reason == scimv1.ReconciledReason
 	setCondition(&st.Conditions, gen, scimv1.MembersResolvedCondition, ok, reason, msg)
 	setCondition(&st.Conditions, gen, scimv1.ReadyCondition, ok, reason, msg)
+	if ok {
+		st.ObservedGeneration = gen
+	}
 	return nil
 }
 

@@ -91,11 +91,12 @@ func (r *ScimGroupBindingReconciler) Reconcile(ctx context.Context, req ctrl.Req
 
 // reconcile computes b's RBAC, writes it and fills b.Status in memory. A binding that cannot be
 // put into effect leaves through refuse; a write that fails leaves no subject that should go
-// (converge). doc.go, "Fail closed", states the rule.
+// (converge). doc.go, "Fail closed", states the rule. Only a pass that put b's generation into
+// effect sets status.observedGeneration, so that `kubectl wait` and GitOps health checks never
+// read a refused or failed generation as observed; the conditions say what went wrong.
 func (r *ScimGroupBindingReconciler) reconcile(ctx context.Context, b *scimv1.ScimGroupBinding) error {
 	gen := b.Generation
 	st := &b.Status
-	st.ObservedGeneration = gen
 	refusedAs := falseReason(st.Conditions, scimv1.ReadyCondition)
 	role := RoleName{Kind: b.Spec.RoleRef.Kind, Name: b.Spec.RoleRef.Name}
 
@@ -145,6 +146,7 @@ func (r *ScimGroupBindingReconciler) reconcile(ctx context.Context, b *scimv1.Sc
 	}
 	setCondition(&st.Conditions, gen, scimv1.ReadyCondition, true, scimv1.ReconciledReason,
 		fmt.Sprintf("%d subjects bound to %s", len(subjects), role))
+	st.ObservedGeneration = gen
 	return nil
 }
 

@@ -79,10 +79,13 @@ func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_
 	return ctrl.Result{}, r.reconcile(ctx, &u, before)
 }
 
+// reconcile fills u.Status in memory and keeps the per-user ServiceAccount. Only a pass that put
+// u's generation into effect sets status.observedGeneration: one whose subject is refused or
+// whose ServiceAccount write failed leaves it, and the conditions say why. An inactive user
+// granted nothing is in effect.
 func (r *ScimUserReconciler) reconcile(ctx context.Context, u *scimv1.ScimUser, before *scimv1.ScimUser) error {
 	gen := u.Generation
 	st := &u.Status
-	st.ObservedGeneration = gen
 	active := u.Spec.IsActive() && u.DeletionTimestamp.IsZero()
 
 	groups, err := r.members.ancestors(ctx, u.Spec.MemberOf)
@@ -131,6 +134,9 @@ func (r *ScimUserReconciler) reconcile(ctx context.Context, u *scimv1.ScimUser, 
 	default:
 		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, true, scimv1.ReconciledReason,
 			fmt.Sprintf("%d grants through %d groups", grants, len(st.Groups)))
+	}
+	if saErr == nil && (!active || verdict.valid()) {
+		st.ObservedGeneration = gen
 	}
 	return saErr
 }
