@@ -78,7 +78,7 @@ func expectObserved(t *testing.T, obj client.Object) int64 {
 func TestObservedGenerationOnlyAfterASuccessfulPass(t *testing.T) {
 	ns := newNamespace(t, "observed-a", nil)
 	grp := newGroup(t, "", "observed-devs")
-	newUser(t, "", "olga", grp.Name)
+	newUser(t, "", "observed-otto", grp.Name)
 	b := newBinding(t, "", "observed-devs-read", grp, ns.Name)
 
 	t.Run("ScimGroupBinding", func(t *testing.T) {
@@ -95,7 +95,7 @@ func TestObservedGenerationOnlyAfterASuccessfulPass(t *testing.T) {
 		// Fixed: the new generation is observed.
 		update(t, b, func(b *scimv1.ScimGroupBinding) { b.Spec.RoleRef.Name = readerRole })
 		NewWithT(t).Expect(expectObserved(t, b)).To(BeNumerically(">", good))
-		NewWithT(t).Eventually(expectSubjects(b.Name, ns.Name, "oidc:olga")).WithTimeout(waitTimeout).Should(Succeed())
+		NewWithT(t).Eventually(expectSubjects(b.Name, ns.Name, "oidc:observed-otto")).WithTimeout(waitTimeout).Should(Succeed())
 	})
 
 	t.Run("ScimGroup", func(t *testing.T) {
