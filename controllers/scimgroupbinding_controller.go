@@ -386,8 +386,12 @@ func (r *ScimGroupBindingReconciler) deleteManaged(ctx context.Context, o client
 	return nil
 }
 
-// apply creates desired, or patches existing to match it; nothing is written when they agree.
-// A changed roleRef is immutable, so that object is replaced.
+// apply creates desired, or brings existing in line with it by server-side apply (field owner
+// kubescim, forcing ownership of what kubescim sets); nothing is written when they agree, so a
+// resync of an unchanged binding costs no API call. A new object is created with Create, never
+// applied: the cache holds only labelled objects, and an apply would silently take over one that
+// someone else made under kubescim's name. That one is read live and adopted, as before. An
+// object whose roleRef (immutable) differs, or that another controller owns, is replaced.
 func (r *ScimGroupBindingReconciler) apply(ctx context.Context, existing, desired client.Object) error {
 	key := client.ObjectKeyFromObject(desired)
 	if existing == nil {
@@ -407,13 +411,17 @@ func (r *ScimGroupBindingReconciler) apply(ctx context.Context, existing, desire
 	}
 	exRef, _ := bindingParts(existing)
 	deRef, _ := bindingParts(desired)
-	if *exRef != *deRef {
+	if *exRef != *deRef || otherController(existing, desired.GetOwnerReferences()[0]) {
 		if err := r.writer.Delete(ctx, existing, client.Preconditions{UID: ptrUID(existing)}); client.IgnoreNotFound(err) != nil {
 			return wrapWrite("replacing", desired, err)
 		}
 		return wrapWrite("creating", desired, r.writer.Create(ctx, desired.DeepCopyObject().(client.Object), fieldOwner))
 	}
-	return wrapWrite("patching", desired, r.writer.Patch(ctx, patchedCopy(existing, desired), client.MergeFrom(existing), fieldOwner))
+	ac, err := bindingApplyConfiguration(desired)
+	if err != nil {
+		return wrapWrite("applying", desired, err)
+	}
+	return wrapWrite("applying", desired, r.writer.Apply(ctx, ac, fieldOwner, client.ForceOwnership))
 }
 
 func wrapWrite(verb string, o client.Object, err error) error {

@@ -44,7 +44,8 @@ const maxAccessGrants = 1000
 // conditions) and, when enabled, its per-user ServiceAccount. The RBAC objects themselves are
 // written by the ScimGroupBindingReconciler.
 type ScimUserReconciler struct {
-	reader   client.Reader
+	reader   client.Reader // the manager's cache
+	live     client.Reader // the API server, for objects the cache may not hold
 	writer   client.Client
 	opts     Options
 	members  membership

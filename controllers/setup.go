@@ -164,7 +164,7 @@ func (c *Controllers) build(src cache.Cache, tally *tallies) ([]controller.Contr
 		return nil, fmt.Errorf("setting up ScimGroupBinding controller: %w", err)
 	}
 
-	users := &ScimUserReconciler{reader: reader, writer: mgr.GetClient(), opts: opts, members: members, recorder: recorder}
+	users := &ScimUserReconciler{reader: reader, live: mgr.GetAPIReader(), writer: mgr.GetClient(), opts: opts, members: members, recorder: recorder}
 	userWatches := []watch{
 		forObject(&scimv1.ScimUser{}, predicate.GenerationChangedPredicate{}),
 		mapped(&scimv1.ScimGroup{}, enqueueBoth(fan.groupToUsers, specChanged)),
