@@ -28,6 +28,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -159,7 +160,7 @@ func (r *ScimGroupReconciler) finalize(ctx context.Context, g *scimv1.ScimGroup)
 	if err := r.reader.List(ctx, &groups, client.MatchingFields{scimv1.IndexMemberOf: g.Name}, readOnly); err != nil {
 		return fmt.Errorf("listing member groups of ScimGroup %s: %w", g.Name, err)
 	}
-	log.Info("Removing deleted group from its members", "ScimGroup", g.Name, "users", len(users.Items), "groups", len(groups.Items))
+	log.Info("Removing deleted group from its members", "ScimGroup", klog.KObj(g), "users", len(users.Items), "groups", len(groups.Items))
 	eg, egctx := errgroup.WithContext(ctx)
 	eg.SetLimit(writeParallelism)
 	for i := range users.Items {

@@ -33,6 +33,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -414,6 +415,7 @@ func (r *ScimGroupBindingReconciler) withdraw(ctx context.Context, now, desired 
 
 // deleteManaged deletes o unless it was replaced meanwhile (the UID precondition).
 func (r *ScimGroupBindingReconciler) deleteManaged(ctx context.Context, o client.Object) error {
+	logWrite(ctx, "Deleting", o)
 	if err := r.writer.Delete(ctx, o, client.Preconditions{UID: ptrUID(o)}); client.IgnoreNotFound(err) != nil {
 		return wrapWrite("deleting", o, err)
 	}
@@ -429,6 +431,7 @@ func (r *ScimGroupBindingReconciler) deleteManaged(ctx context.Context, o client
 func (r *ScimGroupBindingReconciler) apply(ctx context.Context, existing, desired client.Object) error {
 	key := client.ObjectKeyFromObject(desired)
 	if existing == nil {
+		logWrite(ctx, "Creating", desired)
 		err := r.writer.Create(ctx, desired.DeepCopyObject().(client.Object), fieldOwner)
 		if !apierrors.IsAlreadyExists(err) {
 			return wrapWrite("creating", desired, err)
@@ -446,6 +449,7 @@ func (r *ScimGroupBindingReconciler) apply(ctx context.Context, existing, desire
 	exRef, _ := bindingParts(existing)
 	deRef, _ := bindingParts(desired)
 	if *exRef != *deRef || otherController(existing, desired.GetOwnerReferences()[0]) {
+		logWrite(ctx, "Replacing", desired)
 		if err := r.writer.Delete(ctx, existing, client.Preconditions{UID: ptrUID(existing)}); client.IgnoreNotFound(err) != nil {
 			return wrapWrite("replacing", desired, err)
 		}
@@ -455,18 +459,30 @@ func (r *ScimGroupBindingReconciler) apply(ctx context.Context, existing, desire
 	if err != nil {
 		return wrapWrite("applying", desired, err)
 	}
+	logWrite(ctx, "Applying", desired)
 	return wrapWrite("applying", desired, r.writer.Apply(ctx, ac, fieldOwner, client.ForceOwnership))
+}
+
+// bindingKind names o's kind: managed objects without a namespace are ClusterRoleBindings.
+func bindingKind(o client.Object) string {
+	if o.GetNamespace() == "" {
+		return "ClusterRoleBinding"
+	}
+	return "RoleBinding"
+}
+
+// logWrite logs, at V(1) and before acting, a write to a RoleBinding or ClusterRoleBinding:
+// "Creating RoleBinding", "Deleting ClusterRoleBinding"...
+func logWrite(ctx context.Context, verb string, o client.Object) {
+	kind := bindingKind(o)
+	ctrl.LoggerFrom(ctx).V(1).Info(verb+" "+kind, kind, klog.KObj(o))
 }
 
 func wrapWrite(verb string, o client.Object, err error) error {
 	if err == nil {
 		return nil
 	}
-	kind := "RoleBinding"
-	if o.GetNamespace() == "" {
-		kind = "ClusterRoleBinding"
-	}
-	return fmt.Errorf("%s %s %s: %w", verb, kind, strings.TrimPrefix(o.GetNamespace()+"/"+o.GetName(), "/"), err)
+	return fmt.Errorf("%s %s %s: %w", verb, bindingKind(o), strings.TrimPrefix(o.GetNamespace()+"/"+o.GetName(), "/"), err)
 }
 
 func ptrUID(o client.Object) *types.UID {

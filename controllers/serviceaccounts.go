@@ -25,7 +25,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	coreac "k8s.io/client-go/applyconfigurations/core/v1"
 	metaac "k8s.io/client-go/applyconfigurations/meta/v1"
+	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
@@ -68,6 +70,7 @@ func (r *ScimUserReconciler) ensureServiceAccount(ctx context.Context, u *scimv1
 	err := r.reader.Get(ctx, key, &sa)
 	switch {
 	case apierrors.IsNotFound(err):
+		ctrl.LoggerFrom(ctx).V(1).Info("Creating ServiceAccount", "ServiceAccount", klog.KObj(desired))
 		err := r.writer.Create(ctx, desired, fieldOwner)
 		if !apierrors.IsAlreadyExists(err) {
 			return wrapServiceAccountWrite("creating", key, err)
@@ -91,6 +94,7 @@ func (r *ScimUserReconciler) ensureServiceAccount(ctx context.Context, u *scimv1
 	if saInSync(&sa, desired) {
 		return nil
 	}
+	ctrl.LoggerFrom(ctx).V(1).Info("Applying ServiceAccount", "ServiceAccount", klog.KObj(desired))
 	return wrapServiceAccountWrite("applying", key, r.writer.Apply(ctx, serviceAccountApplyConfiguration(desired), fieldOwner, client.ForceOwnership))
 }
 
@@ -142,6 +146,7 @@ func (r *ScimUserReconciler) removeServiceAccount(ctx context.Context, name stri
 }
 
 func (r *ScimUserReconciler) deleteServiceAccount(ctx context.Context, sa *corev1.ServiceAccount) error {
+	ctrl.LoggerFrom(ctx).V(1).Info("Deleting ServiceAccount", "ServiceAccount", klog.KObj(sa))
 	uid := sa.UID
 	if err := r.writer.Delete(ctx, sa, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("deleting ServiceAccount %s/%s: %w", sa.Namespace, sa.Name, err)
