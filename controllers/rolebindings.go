@@ -195,6 +195,16 @@ func otherController(o client.Object, ref metav1.OwnerReference) bool {
 	return false
 }
 
+// ownerReferenceApplyConfigurations converts owner references for an apply request.
+func ownerReferenceApplyConfigurations(refs []metav1.OwnerReference) []*metaac.OwnerReferenceApplyConfiguration {
+	out := make([]*metaac.OwnerReferenceApplyConfiguration, len(refs))
+	for i, r := range refs {
+		out[i] = metaac.OwnerReference().WithAPIVersion(r.APIVersion).WithKind(r.Kind).WithName(r.Name).
+			WithUID(r.UID).WithController(ptr.Deref(r.Controller, false)).WithBlockOwnerDeletion(ptr.Deref(r.BlockOwnerDeletion, false))
+	}
+	return out
+}
+
 // bindingApplyConfiguration is the server-side apply request for a desired RoleBinding or
 // ClusterRoleBinding: kubescim's labels, its owner reference, the roleRef and the subjects.
 // Labels, annotations and owner references that others set are theirs and stay. An empty
@@ -210,11 +220,7 @@ func bindingApplyConfiguration(o client.Object) (runtime.ApplyConfiguration, err
 			subs[i].WithNamespace(s.Namespace)
 		}
 	}
-	owners := make([]*metaac.OwnerReferenceApplyConfiguration, 0, 1)
-	for _, r := range o.GetOwnerReferences() {
-		owners = append(owners, metaac.OwnerReference().WithAPIVersion(r.APIVersion).WithKind(r.Kind).WithName(r.Name).
-			WithUID(r.UID).WithController(ptr.Deref(r.Controller, false)).WithBlockOwnerDeletion(ptr.Deref(r.BlockOwnerDeletion, false)))
-	}
+	owners := ownerReferenceApplyConfigurations(o.GetOwnerReferences())
 	var ac runtime.ApplyConfiguration
 	switch o.(type) {
 	case *rbacv1.RoleBinding:

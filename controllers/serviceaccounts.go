@@ -24,7 +24,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	coreac "k8s.io/client-go/applyconfigurations/core/v1"
-	metaac "k8s.io/client-go/applyconfigurations/meta/v1"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -100,12 +99,8 @@ func (r *ScimUserReconciler) ensureServiceAccount(ctx context.Context, u *scimv1
 
 // serviceAccountApplyConfiguration is the server-side apply request for a desired ServiceAccount.
 func serviceAccountApplyConfiguration(sa *corev1.ServiceAccount) *coreac.ServiceAccountApplyConfiguration {
-	ac := coreac.ServiceAccount(sa.Name, sa.Namespace).WithLabels(sa.Labels).WithAnnotations(sa.Annotations)
-	for _, r := range sa.OwnerReferences {
-		ac.WithOwnerReferences(metaac.OwnerReference().WithAPIVersion(r.APIVersion).WithKind(r.Kind).WithName(r.Name).
-			WithUID(r.UID).WithController(ptr.Deref(r.Controller, false)).WithBlockOwnerDeletion(ptr.Deref(r.BlockOwnerDeletion, false)))
-	}
-	return ac
+	return coreac.ServiceAccount(sa.Name, sa.Namespace).WithLabels(sa.Labels).WithAnnotations(sa.Annotations).
+		WithOwnerReferences(ownerReferenceApplyConfigurations(sa.OwnerReferences)...)
 }
 
 func wrapServiceAccountWrite(verb string, key client.ObjectKey, err error) error {
