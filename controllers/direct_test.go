@@ -196,3 +196,46 @@ func TestUserReconcileBranches(t *testing.T) {
 		})
 	}
 }
+
+func TestGroupReconcileBranches(t *testing.T) {
+	mgr := startDirectManager(t)
+	reader := mgr.GetClient()
+	r := &ScimGroupReconciler{reader: reader, writer: reader, members: membership{reader: reader}, recorder: mgr.GetEventRecorder("kubescim-direct")}
+	ok := newGroup(t, "direct", "direct-team")
+	orphan := newGroup(t, "direct", "direct-orphan", "direct-no-such-parent")
+	loopA := newGroup(t, "direct", "direct-loop-a", "direct-loop-b")
+	newGroup(t, "direct", "direct-loop-b", "direct-loop-a")
+	newUser(t, "direct", "direct-gus", ok.Name)
+	NewWithT(t).Eventually(func(g Gomega) {
+		for _, name := range []string{ok.Name, orphan.Name, loopA.Name, "direct-loop-b"} {
+			g.Expect(reader.Get(context.Background(), client.ObjectKey{Name: name}, &scimv1.ScimGroup{})).To(Succeed())
+		}
+		var u scimv1.ScimUser
+		g.Expect(reader.Get(context.Background(), client.ObjectKey{Name: scimv1.ObjectNameFor("direct-gus")}, &u)).To(Succeed())
+	}).WithTimeout(waitTimeout).Should(Succeed(), "the direct cache holds the groups")
+
+	tests := []struct {
+		group  *scimv1.ScimGroup
+		reason string
+		users  int32
+	}{
+		{ok, scimv1.ReconciledReason, 1},
+		{orphan, scimv1.GroupNotFoundReason, 0},
+		{loopA, scimv1.CycleDetectedReason, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.group.Name, func(t *testing.T) {
+			g := NewWithT(t)
+			grp := tt.group.DeepCopy()
+			g.Expect(r.reconcile(context.Background(), grp, grp.DeepCopy())).To(Succeed())
+			for _, typ := range []string{scimv1.ReadyCondition, scimv1.MembersResolvedCondition} {
+				c := meta.FindStatusCondition(grp.Status.Conditions, typ)
+				g.Expect(c).NotTo(BeNil())
+				g.Expect(c.Reason).To(Equal(tt.reason), typ)
+				g.Expect(c.Status == metav1.ConditionTrue).To(Equal(tt.reason == scimv1.ReconciledReason), typ)
+			}
+			g.Expect(grp.Status.ObservedGeneration == grp.Generation).To(Equal(tt.reason == scimv1.ReconciledReason))
+			g.Expect(grp.Status.UserMembers).To(Equal(tt.users))
+		})
+	}
+}
