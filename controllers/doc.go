@@ -41,6 +41,16 @@ limitations under the License.
 // shards no longer needed, refused or deleted bindings) rather than rely on the garbage
 // collector.
 //
+// Writes. A managed RoleBinding, ClusterRoleBinding or ServiceAccount is created with Create and
+// afterwards brought in line by server-side apply (field manager kubescim, forcing ownership of
+// what kubescim sets), and only when the cached object differs from the desired one: labels,
+// annotations and owner references others add stay theirs, drift in what kubescim sets is
+// repaired, and a resync of an unchanged binding costs no API call. The caches hold only
+// labelled objects, so an object someone else made under a kubescim name is read live and never
+// applied to blindly: a RoleBinding is adopted, a ServiceAccount is left alone and reported.
+// roleRef is immutable: an object whose roleRef differs is replaced. status.observedGeneration
+// moves only after a pass that put the generation into effect; the conditions say why not.
+//
 // A binding of a namespaced Role binds it by name in each selected namespace, also where no Role
 // of that name exists: the RoleBinding grants nothing there until someone allowed to create Roles
 // in that namespace creates it, and it is kept up to date (members revoked) all the same.

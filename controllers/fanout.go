@@ -28,6 +28,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -92,8 +94,10 @@ func specChanged(o, n client.Object) bool { return o.GetGeneration() != n.GetGen
 type fanout struct {
 	reader  client.Reader
 	members membership
-	log     logr.Logger
 }
+
+// fanoutLog is the logger of the map functions, from the controller's context.
+func fanoutLog(ctx context.Context) logr.Logger { return ctrl.LoggerFrom(ctx).WithName("fanout") }
 
 // bindingsOfGroups returns the ScimGroupBindings that name any of the groups' displayNames.
 func (f fanout) bindingsOfGroups(ctx context.Context, displayNames []string) []string {
@@ -101,7 +105,7 @@ func (f fanout) bindingsOfGroups(ctx context.Context, displayNames []string) []s
 	for _, dn := range displayNames {
 		var list scimv1.ScimGroupBindingList
 		if err := f.reader.List(ctx, &list, client.MatchingFields{scimv1.IndexBindingGroup: scimv1.FoldKey(dn)}, readOnly); err != nil {
-			f.log.Error(err, "Listing ScimGroupBindings for fan-out", "group", dn)
+			fanoutLog(ctx).Error(err, "Listing ScimGroupBindings for fan-out", "group", dn)
 			continue
 		}
 		for _, b := range list.Items {
@@ -115,7 +119,7 @@ func (f fanout) bindingsOfGroups(ctx context.Context, displayNames []string) []s
 func (f fanout) ancestorsOf(ctx context.Context, names []string) map[string]*scimv1.ScimGroup {
 	groups, err := f.members.ancestors(ctx, names)
 	if err != nil {
-		f.log.Error(err, "Resolving parent groups for fan-out")
+		fanoutLog(ctx).Error(err, "Resolving parent groups for fan-out")
 	}
 	return groups
 }
@@ -164,7 +168,7 @@ func (f fanout) groupToGroups(ctx context.Context, obj client.Object) []string {
 func (f fanout) groupToUsers(ctx context.Context, obj client.Object) []string {
 	res, err := f.members.members(ctx, obj.GetName())
 	if err != nil {
-		f.log.Error(err, "Resolving group members for fan-out", "ScimGroup", obj.GetName())
+		fanoutLog(ctx).Error(err, "Resolving group members for fan-out", "ScimGroup", klog.KObj(obj))
 	}
 	out := make([]string, 0, len(res.users))
 	for name := range res.users {
@@ -177,7 +181,7 @@ func (f fanout) groupToUsers(ctx context.Context, obj client.Object) []string {
 func (f fanout) bindingToUsers(ctx context.Context, obj client.Object) []string {
 	groups, err := f.members.groupsNamed(ctx, obj.(*scimv1.ScimGroupBinding).Spec.Group)
 	if err != nil {
-		f.log.Error(err, "Finding the group of a binding for fan-out", "ScimGroupBinding", obj.GetName())
+		fanoutLog(ctx).Error(err, "Finding the group of a binding for fan-out", "ScimGroupBinding", klog.KObj(obj))
 	}
 	var out []string
 	for _, g := range groups {
@@ -190,7 +194,7 @@ func (f fanout) bindingToUsers(ctx context.Context, obj client.Object) []string 
 func (f fanout) bindingToGroups(ctx context.Context, obj client.Object) []string {
 	groups, err := f.members.groupsNamed(ctx, obj.(*scimv1.ScimGroupBinding).Spec.Group)
 	if err != nil {
-		f.log.Error(err, "Finding the group of a binding for fan-out", "ScimGroupBinding", obj.GetName())
+		fanoutLog(ctx).Error(err, "Finding the group of a binding for fan-out", "ScimGroupBinding", klog.KObj(obj))
 	}
 	out := make([]string, 0, len(groups))
 	for _, g := range groups {
@@ -212,7 +216,7 @@ func accessChanged(o, n client.Object) bool {
 func (f fanout) namespaceToBindings(ctx context.Context, obj client.Object) []string {
 	var list scimv1.ScimGroupBindingList
 	if err := f.reader.List(ctx, &list, readOnly); err != nil {
-		f.log.Error(err, "Listing ScimGroupBindings for fan-out", "Namespace", obj.GetName())
+		fanoutLog(ctx).Error(err, "Listing ScimGroupBindings for fan-out", "Namespace", klog.KObj(obj))
 		return nil
 	}
 	var out []string

@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	. "github.com/onsi/gomega"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -36,9 +37,12 @@ import (
 	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
 )
 
+// waitTimeout bounds every wait on the API server or the controllers: generous, for a loaded
+// 2-core machine.
 const waitTimeout = 45 * time.Second
 
-// eventually retries check until it returns nil, failing the test with its last error.
+// eventually retries check with Gomega until it returns nil, failing the test with its last
+// error after waitTimeout.
 func eventually(t *testing.T, what string, check func() error) {
 	t.Helper()
 	eventuallyWithin(t, waitTimeout, what, check)
@@ -46,29 +50,13 @@ func eventually(t *testing.T, what string, check func() error) {
 
 func eventuallyWithin(t *testing.T, timeout time.Duration, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still failing after %s: %v", what, timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	NewWithT(t).Eventually(check).WithTimeout(timeout).WithPolling(50*time.Millisecond).Should(Succeed(), what)
 }
 
-// consistently checks that check keeps returning nil for a while.
+// consistently checks with Gomega that check keeps returning nil for d.
 func consistently(t *testing.T, what string, d time.Duration, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if err := check(); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	NewWithT(t).Consistently(check).WithTimeout(d).WithPolling(100*time.Millisecond).Should(Succeed(), what)
 }
 
 func ctxFor(t *testing.T) context.Context {

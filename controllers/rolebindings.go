@@ -26,6 +26,10 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	metaac "k8s.io/client-go/applyconfigurations/meta/v1"
+	rbacac "k8s.io/client-go/applyconfigurations/rbac/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -93,7 +97,7 @@ func shardSubjects(subjects []rbacv1.Subject, max int) [][]rbacv1.Subject {
 	shards := make([][]rbacv1.Subject, n)
 	for _, s := range sorted {
 		h := fnv.New32a()
-		_, _ = h.Write([]byte(subjectKey(s)))
+		h.Write([]byte(subjectKey(s))) // hash.Hash: Write never returns an error
 		i := int(h.Sum32() % uint32(n))
 		for len(shards[i]) >= max {
 			i = (i + 1) % n
@@ -178,31 +182,65 @@ func hasOwnerRef(o client.Object, ref metav1.OwnerReference) bool {
 	return false
 }
 
-// patchedCopy returns existing with desired's labels, owner reference and subjects applied,
-// keeping labels and non-controller owner references that others added.
-func patchedCopy(existing, desired client.Object) client.Object {
-	out := existing.DeepCopyObject().(client.Object)
-	labels := out.GetLabels()
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	for k, v := range desired.GetLabels() {
-		labels[k] = v
-	}
-	out.SetLabels(labels)
-	refs := desired.GetOwnerReferences()
-	for _, r := range existing.GetOwnerReferences() {
-		if !ptr.Deref(r.Controller, false) {
-			refs = append(refs, r)
+// otherController reports whether o has a controller owner reference other than ref (left by
+// an earlier ScimGroupBinding of the same name, or by someone else). Server-side apply keeps
+// owner references it does not own, and an object may have only one controller, so such an
+// object is replaced rather than applied to.
+func otherController(o client.Object, ref metav1.OwnerReference) bool {
+	for _, r := range o.GetOwnerReferences() {
+		if r.UID != ref.UID && ptr.Deref(r.Controller, false) {
+			return true
 		}
 	}
-	out.SetOwnerReferences(refs)
-	_, outSubjects := bindingParts(out)
-	_, deSubjects := bindingParts(desired)
-	// A private copy: the write decodes the response into out, and desired's subjects are shared
-	// by every namespace's shard.
-	*outSubjects = append([]rbacv1.Subject(nil), *deSubjects...)
+	return false
+}
+
+// ownerReferenceApplyConfigurations converts owner references for an apply request.
+func ownerReferenceApplyConfigurations(refs []metav1.OwnerReference) []*metaac.OwnerReferenceApplyConfiguration {
+	out := make([]*metaac.OwnerReferenceApplyConfiguration, len(refs))
+	for i, r := range refs {
+		out[i] = metaac.OwnerReference().WithAPIVersion(r.APIVersion).WithKind(r.Kind).WithName(r.Name).
+			WithUID(r.UID).WithController(ptr.Deref(r.Controller, false)).WithBlockOwnerDeletion(ptr.Deref(r.BlockOwnerDeletion, false))
+	}
 	return out
+}
+
+// bindingApplyConfiguration is the server-side apply request for a desired RoleBinding or
+// ClusterRoleBinding: kubescim's labels, its owner reference, the roleRef and the subjects.
+// Labels, annotations and owner references that others set are theirs and stay. An empty
+// shard sends "subjects": [] explicitly: an apply configuration omits an empty list, and the
+// API server would leave a list someone else wrote (drift) in place.
+func bindingApplyConfiguration(o client.Object) (runtime.ApplyConfiguration, error) {
+	ref, subjects := bindingParts(o)
+	roleRef := rbacac.RoleRef().WithAPIGroup(ref.APIGroup).WithKind(ref.Kind).WithName(ref.Name)
+	subs := make([]*rbacac.SubjectApplyConfiguration, len(*subjects))
+	for i, s := range *subjects {
+		subs[i] = rbacac.Subject().WithKind(s.Kind).WithAPIGroup(s.APIGroup).WithName(s.Name)
+		if s.Namespace != "" {
+			subs[i].WithNamespace(s.Namespace)
+		}
+	}
+	owners := ownerReferenceApplyConfigurations(o.GetOwnerReferences())
+	var ac runtime.ApplyConfiguration
+	switch o.(type) {
+	case *rbacv1.RoleBinding:
+		ac = rbacac.RoleBinding(o.GetName(), o.GetNamespace()).WithLabels(o.GetLabels()).
+			WithOwnerReferences(owners...).WithRoleRef(roleRef).WithSubjects(subs...)
+	case *rbacv1.ClusterRoleBinding:
+		ac = rbacac.ClusterRoleBinding(o.GetName()).WithLabels(o.GetLabels()).
+			WithOwnerReferences(owners...).WithRoleRef(roleRef).WithSubjects(subs...)
+	default:
+		panic("not a RoleBinding or ClusterRoleBinding")
+	}
+	if len(subs) > 0 {
+		return ac, nil
+	}
+	raw, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ac)
+	if err != nil {
+		return nil, err
+	}
+	raw["subjects"] = []any{}
+	return client.ApplyConfigurationFromUnstructured(&unstructured.Unstructured{Object: raw}), nil
 }
 
 // subjectsOf returns an object's subjects.

@@ -28,6 +28,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -76,10 +77,12 @@ func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	return ctrl.Result{}, r.reconcile(ctx, &g, before)
 }
 
+// reconcile fills g.Status in memory. Only a pass that resolved g's members sets
+// status.observedGeneration: a cycle or a missing parent group leaves it, and the conditions
+// say why.
 func (r *ScimGroupReconciler) reconcile(ctx context.Context, g *scimv1.ScimGroup, before *scimv1.ScimGroup) error {
 	gen := g.Generation
 	st := &g.Status
-	st.ObservedGeneration = gen
 
 	res, err := r.members.members(ctx, g.Name)
 	if err != nil {
@@ -123,6 +126,9 @@ func (r *ScimGroupReconciler) reconcile(ctx context.Context, g *scimv1.ScimGroup
 	ok := reason == scimv1.ReconciledReason
 	setCondition(&st.Conditions, gen, scimv1.MembersResolvedCondition, ok, reason, msg)
 	setCondition(&st.Conditions, gen, scimv1.ReadyCondition, ok, reason, msg)
+	if ok {
+		st.ObservedGeneration = gen
+	}
 	return nil
 }
 
@@ -154,7 +160,7 @@ func (r *ScimGroupReconciler) finalize(ctx context.Context, g *scimv1.ScimGroup)
 	if err := r.reader.List(ctx, &groups, client.MatchingFields{scimv1.IndexMemberOf: g.Name}, readOnly); err != nil {
 		return fmt.Errorf("listing member groups of ScimGroup %s: %w", g.Name, err)
 	}
-	log.Info("Removing deleted group from its members", "ScimGroup", g.Name, "users", len(users.Items), "groups", len(groups.Items))
+	log.Info("Removing deleted group from its members", "ScimGroup", klog.KObj(g), "users", len(users.Items), "groups", len(groups.Items))
 	eg, egctx := errgroup.WithContext(ctx)
 	eg.SetLimit(writeParallelism)
 	for i := range users.Items {

@@ -26,7 +26,6 @@ import (
 	"strings"
 	"sync"
 
-	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -34,6 +33,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -75,12 +75,10 @@ func (r *ScimGroupBindingReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		}
 		// Gone: prune ourselves rather than wait for the garbage collector.
 		b.Name = req.Name
-		_, err := r.converge(ctx, &b, nil, nil, nil)
-		return ctrl.Result{}, err
+		return ctrl.Result{}, r.converge(ctx, &b, nil, nil, nil)
 	}
 	if !b.DeletionTimestamp.IsZero() {
-		_, err := r.converge(ctx, &b, nil, nil, nil)
-		return ctrl.Result{}, err
+		return ctrl.Result{}, r.converge(ctx, &b, nil, nil, nil)
 	}
 	before := b.DeepCopy()
 	defer func() {
@@ -91,11 +89,12 @@ func (r *ScimGroupBindingReconciler) Reconcile(ctx context.Context, req ctrl.Req
 
 // reconcile computes b's RBAC, writes it and fills b.Status in memory. A binding that cannot be
 // put into effect leaves through refuse; a write that fails leaves no subject that should go
-// (converge). doc.go, "Fail closed", states the rule.
+// (converge). doc.go, "Fail closed", states the rule. Only a pass that put b's generation into
+// effect sets status.observedGeneration, so that `kubectl wait` and GitOps health checks never
+// read a refused or failed generation as observed; the conditions say what went wrong.
 func (r *ScimGroupBindingReconciler) reconcile(ctx context.Context, b *scimv1.ScimGroupBinding) error {
 	gen := b.Generation
 	st := &b.Status
-	st.ObservedGeneration = gen
 	refusedAs := falseReason(st.Conditions, scimv1.ReadyCondition)
 	role := RoleName{Kind: b.Spec.RoleRef.Kind, Name: b.Spec.RoleRef.Name}
 
@@ -131,13 +130,11 @@ func (r *ScimGroupBindingReconciler) reconcile(ctx context.Context, b *scimv1.Sc
 			return r.refuse(ctx, b, refusedAs, evaluationFailed(err))
 		}
 	}
-	held, err := r.converge(ctx, b, units, subjects, owners)
+	err = r.converge(ctx, b, units, subjects, owners)
 	if refusedByAPIServer(err) {
 		return r.refuse(ctx, b, refusedAs, refusal{condition: scimv1.RoleBindableCondition, reason: scimv1.RoleNotAllowedReason,
 			message: err.Error(), event: fmt.Sprintf("The API server refused to bind %s", role), err: err})
 	}
-	st.BoundNamespaces = namespacesOf(held)
-	st.NamespaceCount = int32(len(st.BoundNamespaces))
 	st.Subjects = int32(len(subjects))
 	if err != nil {
 		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, scimv1.ApplyFailedReason, err.Error())
@@ -145,6 +142,7 @@ func (r *ScimGroupBindingReconciler) reconcile(ctx context.Context, b *scimv1.Sc
 	}
 	setCondition(&st.Conditions, gen, scimv1.ReadyCondition, true, scimv1.ReconciledReason,
 		fmt.Sprintf("%d subjects bound to %s", len(subjects), role))
+	st.ObservedGeneration = gen
 	return nil
 }
 
@@ -239,15 +237,16 @@ func (r *ScimGroupBindingReconciler) existingBindings(ctx context.Context, bindi
 
 // converge makes b's managed objects exactly the shards of subjects in each unit (a namespace,
 // or "" for cluster scope), deleting everything else b owns, and audits the subjects that were
-// added or removed. Units are written in parallel; a unit's changes are audited once it is
-// written. A unit whose write fails keeps no subject that should go (withdraw). converge returns
-// the units that hold managed objects afterwards, sorted, and the joined errors of the units
-// that failed.
+// added or removed. It runs in phases, as Cluster API's doReconcile does: plan what each unit
+// should hold, write the units in parallel and collect one result per unit, then, from the
+// results alone, record in b.Status where managed objects are held, refresh the metric tallies
+// and audit the changes. A unit whose write fails keeps no subject that should go (withdraw).
+// converge returns the joined errors of the units that failed.
 func (r *ScimGroupBindingReconciler) converge(ctx context.Context, b *scimv1.ScimGroupBinding, units []string,
-	subjects []rbacv1.Subject, owners map[string]subjectOwner) ([]string, error) {
+	subjects []rbacv1.Subject, owners map[string]subjectOwner) error {
 	existing, err := r.existingBindings(ctx, b.Name)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if b.Spec.RoleRef.Name == "" {
 		// The binding is gone; the audit log names the role its objects granted.
@@ -258,68 +257,106 @@ func (r *ScimGroupBindingReconciler) converge(ctx context.Context, b *scimv1.Sci
 			}
 		}
 	}
-	shards := shardSubjects(subjects, r.opts.MaxSubjectsPerBinding)
-	want := map[string]bool{}
+	plans := planUnits(b, units, existing, shardSubjects(subjects, r.opts.MaxSubjectsPerBinding))
+	results := r.writeUnits(ctx, plans)
+	sum := summarize(results)
+	b.Status.BoundNamespaces = namespacesOf(sum.held)
+	b.Status.NamespaceCount = int32(len(b.Status.BoundNamespaces))
+	r.tallies.set(b.Name, sum.tally)
+	r.recordChanges(ctx, b, sum.changes, owners)
+	return sum.err
+}
+
+// unitPlan is what one unit should hold and what it holds before the pass.
+type unitPlan struct {
+	unit     string
+	desired  []client.Object // nil when the unit is no longer wanted
+	existing map[string]client.Object
+}
+
+// unitResult is what writing one unit did.
+type unitResult struct {
+	unitPlan
+	now []client.Object // what the unit holds afterwards, as far as this pass knows
+	err error
+}
+
+// planUnits pairs every wanted unit with its desired shards, and every other unit where b still
+// holds objects with nothing (to be pruned).
+func planUnits(b *scimv1.ScimGroupBinding, units []string, existing map[string]map[string]client.Object,
+	shards [][]rbacv1.Subject) []unitPlan {
+	plans := make([]unitPlan, 0, len(units)+len(existing))
+	wanted := make(map[string]bool, len(units))
 	for _, u := range units {
-		want[u] = true
+		wanted[u] = true
+		plans = append(plans, unitPlan{unit: u, desired: desiredBindings(b, u, shards), existing: existing[u]})
 	}
-	all := append([]string(nil), units...)
-	for ns := range existing {
-		if !want[ns] {
-			all = append(all, ns)
+	for u, objs := range existing {
+		if !wanted[u] {
+			plans = append(plans, unitPlan{unit: u, existing: objs})
 		}
 	}
+	return plans
+}
 
-	var (
-		mu      sync.Mutex
-		held    []string
-		errs    []error
-		changes = map[string]*accessChange{}
-		tally   bindingTally
-	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(writeParallelism)
-	for _, unit := range all {
-		g.Go(func() error {
-			var desired []client.Object
-			if want[unit] {
-				desired = desiredBindings(b, unit, shards)
-			}
-			now, err := r.convergeUnit(gctx, desired, existing[unit])
+// writeUnits writes the planned units, at most writeParallelism at a time, and returns one
+// result per plan, in plan order. Each write fills only its own result, so nothing is shared.
+func (r *ScimGroupBindingReconciler) writeUnits(ctx context.Context, plans []unitPlan) []unitResult {
+	results := make([]unitResult, len(plans))
+	sem := make(chan struct{}, writeParallelism)
+	var wg sync.WaitGroup
+	for i, p := range plans {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			now, err := r.convergeUnit(ctx, p.desired, p.existing)
 			if err != nil {
-				now, err = r.withdraw(gctx, now, desired, err)
+				now, err = r.withdraw(ctx, now, p.desired, err)
 			}
-			added, removed := diffSubjects(existing[unit], now)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-			}
-			if len(now) > 0 {
-				held = append(held, unit)
-			}
-			for _, o := range now {
-				if unit == "" {
-					tally.clusterRoleBindings++
-				} else {
-					tally.roleBindings++
-				}
-				tally.subjects += len(subjectsOf(o))
-			}
-			for _, s := range added {
-				noteChange(changes, true, s, unit)
-			}
-			for _, s := range removed {
-				noteChange(changes, false, s, unit)
-			}
-			return nil
+			results[i] = unitResult{unitPlan: p, now: now, err: err}
 		})
 	}
-	_ = g.Wait()
-	sort.Strings(held)
-	r.tallies.set(b.Name, tally)
-	r.recordChanges(ctx, b, changes, owners)
-	return held, errors.Join(errs...)
+	wg.Wait()
+	return results
+}
+
+// convergeSummary is what the unit results add up to.
+type convergeSummary struct {
+	held    []string // units holding managed objects afterwards, sorted
+	tally   bindingTally
+	changes map[string]*accessChange
+	err     error // the joined errors of the units that failed
+}
+
+func summarize(results []unitResult) convergeSummary {
+	sum := convergeSummary{changes: map[string]*accessChange{}}
+	var errs []error
+	for _, res := range results {
+		if res.err != nil {
+			errs = append(errs, res.err)
+		}
+		if len(res.now) > 0 {
+			sum.held = append(sum.held, res.unit)
+		}
+		for _, o := range res.now {
+			if res.unit == "" {
+				sum.tally.clusterRoleBindings++
+			} else {
+				sum.tally.roleBindings++
+			}
+			sum.tally.subjects += len(subjectsOf(o))
+		}
+		added, removed := diffSubjects(res.existing, res.now)
+		for _, s := range added {
+			noteChange(sum.changes, true, s, res.unit)
+		}
+		for _, s := range removed {
+			noteChange(sum.changes, false, s, res.unit)
+		}
+	}
+	sort.Strings(sum.held)
+	sum.err = errors.Join(errs...)
+	return sum
 }
 
 // convergeUnit writes one unit's desired objects and deletes the rest of existing there. It
@@ -378,17 +415,23 @@ func (r *ScimGroupBindingReconciler) withdraw(ctx context.Context, now, desired 
 
 // deleteManaged deletes o unless it was replaced meanwhile (the UID precondition).
 func (r *ScimGroupBindingReconciler) deleteManaged(ctx context.Context, o client.Object) error {
+	logWrite(ctx, "Deleting", o)
 	if err := r.writer.Delete(ctx, o, client.Preconditions{UID: ptrUID(o)}); client.IgnoreNotFound(err) != nil {
 		return wrapWrite("deleting", o, err)
 	}
 	return nil
 }
 
-// apply creates desired, or patches existing to match it; nothing is written when they agree.
-// A changed roleRef is immutable, so that object is replaced.
+// apply creates desired, or brings existing in line with it by server-side apply (field owner
+// kubescim, forcing ownership of what kubescim sets); nothing is written when they agree, so a
+// resync of an unchanged binding costs no API call. A new object is created with Create, never
+// applied: the cache holds only labelled objects, and an apply would silently take over one that
+// someone else made under kubescim's name. That one is read live and adopted, as before. An
+// object whose roleRef (immutable) differs, or that another controller owns, is replaced.
 func (r *ScimGroupBindingReconciler) apply(ctx context.Context, existing, desired client.Object) error {
 	key := client.ObjectKeyFromObject(desired)
 	if existing == nil {
+		logWrite(ctx, "Creating", desired)
 		err := r.writer.Create(ctx, desired.DeepCopyObject().(client.Object), fieldOwner)
 		if !apierrors.IsAlreadyExists(err) {
 			return wrapWrite("creating", desired, err)
@@ -405,24 +448,41 @@ func (r *ScimGroupBindingReconciler) apply(ctx context.Context, existing, desire
 	}
 	exRef, _ := bindingParts(existing)
 	deRef, _ := bindingParts(desired)
-	if *exRef != *deRef {
+	if *exRef != *deRef || otherController(existing, desired.GetOwnerReferences()[0]) {
+		logWrite(ctx, "Replacing", desired)
 		if err := r.writer.Delete(ctx, existing, client.Preconditions{UID: ptrUID(existing)}); client.IgnoreNotFound(err) != nil {
 			return wrapWrite("replacing", desired, err)
 		}
 		return wrapWrite("creating", desired, r.writer.Create(ctx, desired.DeepCopyObject().(client.Object), fieldOwner))
 	}
-	return wrapWrite("patching", desired, r.writer.Patch(ctx, patchedCopy(existing, desired), client.MergeFrom(existing), fieldOwner))
+	ac, err := bindingApplyConfiguration(desired)
+	if err != nil {
+		return wrapWrite("applying", desired, err)
+	}
+	logWrite(ctx, "Applying", desired)
+	return wrapWrite("applying", desired, r.writer.Apply(ctx, ac, fieldOwner, client.ForceOwnership))
+}
+
+// bindingKind names o's kind: managed objects without a namespace are ClusterRoleBindings.
+func bindingKind(o client.Object) string {
+	if o.GetNamespace() == "" {
+		return "ClusterRoleBinding"
+	}
+	return "RoleBinding"
+}
+
+// logWrite logs, at V(1) and before acting, a write to a RoleBinding or ClusterRoleBinding:
+// "Creating RoleBinding", "Deleting ClusterRoleBinding"...
+func logWrite(ctx context.Context, verb string, o client.Object) {
+	kind := bindingKind(o)
+	ctrl.LoggerFrom(ctx).V(1).Info(verb+" "+kind, kind, klog.KObj(o))
 }
 
 func wrapWrite(verb string, o client.Object, err error) error {
 	if err == nil {
 		return nil
 	}
-	kind := "RoleBinding"
-	if o.GetNamespace() == "" {
-		kind = "ClusterRoleBinding"
-	}
-	return fmt.Errorf("%s %s %s: %w", verb, kind, strings.TrimPrefix(o.GetNamespace()+"/"+o.GetName(), "/"), err)
+	return fmt.Errorf("%s %s %s: %w", verb, bindingKind(o), strings.TrimPrefix(o.GetNamespace()+"/"+o.GetName(), "/"), err)
 }
 
 func ptrUID(o client.Object) *types.UID {

@@ -44,7 +44,8 @@ const maxAccessGrants = 1000
 // conditions) and, when enabled, its per-user ServiceAccount. The RBAC objects themselves are
 // written by the ScimGroupBindingReconciler.
 type ScimUserReconciler struct {
-	reader   client.Reader
+	reader   client.Reader // the manager's cache
+	live     client.Reader // the API server, for objects the cache may not hold
 	writer   client.Client
 	opts     Options
 	members  membership
@@ -79,10 +80,13 @@ func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_
 	return ctrl.Result{}, r.reconcile(ctx, &u, before)
 }
 
+// reconcile fills u.Status in memory and keeps the per-user ServiceAccount. Only a pass that put
+// u's generation into effect sets status.observedGeneration: one whose subject is refused or
+// whose ServiceAccount write failed leaves it, and the conditions say why. An inactive user
+// granted nothing is in effect.
 func (r *ScimUserReconciler) reconcile(ctx context.Context, u *scimv1.ScimUser, before *scimv1.ScimUser) error {
 	gen := u.Generation
 	st := &u.Status
-	st.ObservedGeneration = gen
 	active := u.Spec.IsActive() && u.DeletionTimestamp.IsZero()
 
 	groups, err := r.members.ancestors(ctx, u.Spec.MemberOf)
@@ -120,9 +124,9 @@ func (r *ScimUserReconciler) reconcile(ctx context.Context, u *scimv1.ScimUser, 
 
 	switch {
 	case !active:
-		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, scimv1.InactiveReason, "user is deactivated and granted nothing")
+		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, scimv1.InactiveReason, inactiveMessage(u))
 		if falseReason(before.Status.Conditions, scimv1.ReadyCondition) != scimv1.InactiveReason {
-			r.recorder.Eventf(u, nil, corev1.EventTypeNormal, "Deactivated", "Revoke", "User deactivated; all access removed")
+			r.recorder.Eventf(u, nil, corev1.EventTypeNormal, "Deactivated", "Revoke", "All access removed: %s", inactiveMessage(u))
 		}
 	case !verdict.valid():
 		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, verdict.reason, verdict.message)
@@ -132,7 +136,24 @@ func (r *ScimUserReconciler) reconcile(ctx context.Context, u *scimv1.ScimUser, 
 		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, true, scimv1.ReconciledReason,
 			fmt.Sprintf("%d grants through %d groups", grants, len(st.Groups)))
 	}
+	if saErr == nil && (!active || verdict.valid()) {
+		st.ObservedGeneration = gen
+	}
 	return saErr
+}
+
+// inactiveMessage says why a user that is not active is granted nothing: its deletion is
+// pending, the identity provider deactivated it (active=false), or active is unassigned (never
+// sent, or removed by a SCIM PATCH), which grants nothing until the identity provider sets it.
+func inactiveMessage(u *scimv1.ScimUser) string {
+	switch {
+	case !u.DeletionTimestamp.IsZero():
+		return "user is being deleted and granted nothing"
+	case u.Spec.Active == nil:
+		return "user's active attribute is unassigned; it is granted nothing until the identity provider sets active"
+	default:
+		return "user is deactivated (active=false) and granted nothing"
+	}
 }
 
 // reconcileServiceAccount keeps or removes the per-user ServiceAccount and reports it.

@@ -23,7 +23,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	coreac "k8s.io/client-go/applyconfigurations/core/v1"
+	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
@@ -53,48 +56,58 @@ func desiredServiceAccount(u *scimv1.ScimUser, namespace string) *corev1.Service
 	}}
 }
 
-// ensureServiceAccount creates or updates u's ServiceAccount. One left over from an earlier
-// user of the same object name (different UID) is replaced, never inherited.
+// ensureServiceAccount creates u's ServiceAccount, or brings it in line by server-side apply
+// (field owner kubescim) when its labels, annotations or owner differ; labels and annotations
+// others add stay. One left over from an earlier user of the same object name (different UID) is
+// replaced, never inherited. A new ServiceAccount is created with Create, never applied: the cache
+// holds only labelled ServiceAccounts, and an apply would silently take over one that someone
+// else made under that name. Such a one is left alone and reported.
 func (r *ScimUserReconciler) ensureServiceAccount(ctx context.Context, u *scimv1.ScimUser) error {
 	desired := desiredServiceAccount(u, r.opts.ServiceAccountNamespace)
+	key := client.ObjectKeyFromObject(desired)
 	var sa corev1.ServiceAccount
-	err := r.reader.Get(ctx, client.ObjectKeyFromObject(desired), &sa)
+	err := r.reader.Get(ctx, key, &sa)
 	switch {
 	case apierrors.IsNotFound(err):
-		if err := r.writer.Create(ctx, desired, fieldOwner); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("creating ServiceAccount %s/%s: %w", desired.Namespace, desired.Name, err)
+		ctrl.LoggerFrom(ctx).V(1).Info("Creating ServiceAccount", "ServiceAccount", klog.KObj(desired))
+		err := r.writer.Create(ctx, desired, fieldOwner)
+		if !apierrors.IsAlreadyExists(err) {
+			return wrapServiceAccountWrite("creating", key, err)
 		}
-		return nil
+		// Not yet in the cache, or someone else's: read it from the API server.
+		if err := r.live.Get(ctx, key, &sa); err != nil {
+			return wrapServiceAccountWrite("reading", key, err)
+		}
 	case err != nil:
-		return fmt.Errorf("getting ServiceAccount %s/%s: %w", desired.Namespace, desired.Name, err)
+		return fmt.Errorf("getting ServiceAccount %s: %w", key, err)
+	}
+	if sa.Labels[scimv1.ManagedByLabel] != scimv1.ManagedByValue {
+		return fmt.Errorf("ServiceAccount %s exists and is not managed by kubescim; it is left alone", key)
 	}
 	if sa.Annotations[scimv1.UserIDAnnotation] != string(u.UID) {
 		if err := r.deleteServiceAccount(ctx, &sa); err != nil {
 			return err
 		}
-		return fmt.Errorf("replacing ServiceAccount %s/%s left by an earlier user", sa.Namespace, sa.Name)
+		return fmt.Errorf("replacing ServiceAccount %s left by an earlier user", key)
 	}
 	if saInSync(&sa, desired) {
 		return nil
 	}
-	patched := sa.DeepCopy()
-	if patched.Labels == nil {
-		patched.Labels = map[string]string{}
+	ctrl.LoggerFrom(ctx).V(1).Info("Applying ServiceAccount", "ServiceAccount", klog.KObj(desired))
+	return wrapServiceAccountWrite("applying", key, r.writer.Apply(ctx, serviceAccountApplyConfiguration(desired), fieldOwner, client.ForceOwnership))
+}
+
+// serviceAccountApplyConfiguration is the server-side apply request for a desired ServiceAccount.
+func serviceAccountApplyConfiguration(sa *corev1.ServiceAccount) *coreac.ServiceAccountApplyConfiguration {
+	return coreac.ServiceAccount(sa.Name, sa.Namespace).WithLabels(sa.Labels).WithAnnotations(sa.Annotations).
+		WithOwnerReferences(ownerReferenceApplyConfigurations(sa.OwnerReferences)...)
+}
+
+func wrapServiceAccountWrite(verb string, key client.ObjectKey, err error) error {
+	if err == nil {
+		return nil
 	}
-	if patched.Annotations == nil {
-		patched.Annotations = map[string]string{}
-	}
-	for k, v := range desired.Labels {
-		patched.Labels[k] = v
-	}
-	for k, v := range desired.Annotations {
-		patched.Annotations[k] = v
-	}
-	patched.OwnerReferences = desired.OwnerReferences
-	if err := r.writer.Patch(ctx, patched, client.MergeFrom(&sa), fieldOwner); err != nil {
-		return fmt.Errorf("patching ServiceAccount %s/%s: %w", sa.Namespace, sa.Name, err)
-	}
-	return nil
+	return fmt.Errorf("%s ServiceAccount %s: %w", verb, key, err)
 }
 
 func saInSync(sa, desired *corev1.ServiceAccount) bool {
@@ -108,7 +121,7 @@ func saInSync(sa, desired *corev1.ServiceAccount) bool {
 			return false
 		}
 	}
-	return len(sa.OwnerReferences) == 1 && sa.OwnerReferences[0].UID == desired.OwnerReferences[0].UID
+	return hasOwnerRef(sa, desired.OwnerReferences[0])
 }
 
 // removeServiceAccount deletes the ServiceAccount of the ScimUser named name, if kubescim made it.
@@ -128,6 +141,7 @@ func (r *ScimUserReconciler) removeServiceAccount(ctx context.Context, name stri
 }
 
 func (r *ScimUserReconciler) deleteServiceAccount(ctx context.Context, sa *corev1.ServiceAccount) error {
+	ctrl.LoggerFrom(ctx).V(1).Info("Deleting ServiceAccount", "ServiceAccount", klog.KObj(sa))
 	uid := sa.UID
 	if err := r.writer.Delete(ctx, sa, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("deleting ServiceAccount %s/%s: %w", sa.Namespace, sa.Name, err)

@@ -140,7 +140,7 @@ func (c *Controllers) build(src cache.Cache, tally *tallies) ([]controller.Contr
 	reader := mgr.GetClient()
 	members := membership{reader: reader}
 	recorder := mgr.GetEventRecorder("kubescim")
-	fan := fanout{reader: reader, members: members, log: ctrl.Log.WithName("fanout")}
+	fan := fanout{reader: reader, members: members}
 
 	bindings := &ScimGroupBindingReconciler{reader: reader, live: mgr.GetAPIReader(), writer: mgr.GetClient(), opts: opts, members: members,
 		audit: audit, recorder: recorder, tallies: tally}
@@ -164,7 +164,7 @@ func (c *Controllers) build(src cache.Cache, tally *tallies) ([]controller.Contr
 		return nil, fmt.Errorf("setting up ScimGroupBinding controller: %w", err)
 	}
 
-	users := &ScimUserReconciler{reader: reader, writer: mgr.GetClient(), opts: opts, members: members, recorder: recorder}
+	users := &ScimUserReconciler{reader: reader, live: mgr.GetAPIReader(), writer: mgr.GetClient(), opts: opts, members: members, recorder: recorder}
 	userWatches := []watch{
 		forObject(&scimv1.ScimUser{}, predicate.GenerationChangedPredicate{}),
 		mapped(&scimv1.ScimGroup{}, enqueueBoth(fan.groupToUsers, specChanged)),

@@ -75,10 +75,12 @@ const matrixRole = "kubescim-test-matrix-reader"
 const restrictedUser = "kubescim-restricted"
 
 var (
-	scheme    = runtime.NewScheme()
-	testCfg   *rest.Config
-	k8s       client.Client // admin client straight to the API server
-	auditSink = &lineBuffer{}
+	scheme  = runtime.NewScheme()
+	testCfg *rest.Config
+	k8s     client.Client // admin client straight to the API server
+	// restrictedTestCfg is the restricted identity's config (see restrictedIdentity).
+	restrictedTestCfg *rest.Config
+	auditSink         = &lineBuffer{}
 
 	mainOptions = Options{
 		SubjectPrefix:         "oidc:",
@@ -97,6 +99,7 @@ var (
 		"faulty":     {"nr-members-unreadable", "nr-namespaces-unreadable"},
 		"restart":    {"restart-read"},
 		"terms":      {"terms-read"},
+		"direct":     {"direct-ok", "direct-role", "direct-nogroup", "direct-selector", "direct-forbidden"},
 	}
 	restrictedOptions = Options{
 		BindableRoles: []RoleName{{"ClusterRole", readerRole}, {"ClusterRole", "cluster-admin"}, {"ClusterRole", matrixRole}},
@@ -181,6 +184,7 @@ func runSuite(m *testing.M) int {
 	must(createFixtures(ctx))
 	restrictedCfg, err := restrictedIdentity(ctx, env)
 	must(err)
+	restrictedTestCfg = restrictedCfg
 
 	var wg sync.WaitGroup
 	for _, m := range []struct {

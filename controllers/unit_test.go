@@ -23,6 +23,7 @@ import (
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
@@ -204,5 +205,36 @@ func TestManagedBindingName(t *testing.T) {
 	a, b := managedBindingName(long, 1), managedBindingName(long, 2)
 	if len(a) > 253 || len(b) > 253 || a == b {
 		t.Errorf("long names: %d %d equal=%t", len(a), len(b), a == b)
+	}
+}
+
+func TestInactiveMessage(t *testing.T) {
+	deleting := metav1.Now()
+	tests := []struct {
+		name    string
+		active  *bool
+		deleted *metav1.Time
+		want    string
+		notWant string
+	}{
+		{"unassigned", nil, nil, "unassigned", "deactivated"},
+		{"false", ptr.To(false), nil, "deactivated (active=false)", "unassigned"},
+		{"deleting", ptr.To(true), &deleting, "being deleted", "deactivated"},
+		{"unassigned while deleting", nil, &deleting, "being deleted", "unassigned"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := &scimv1.ScimUser{
+				ObjectMeta: metav1.ObjectMeta{DeletionTimestamp: tt.deleted},
+				Spec:       scimv1.ScimUserSpec{Active: tt.active},
+			}
+			got := inactiveMessage(u)
+			if !strings.Contains(got, tt.want) || strings.Contains(got, tt.notWant) || !strings.Contains(got, "granted nothing") {
+				t.Errorf("inactiveMessage = %q; want it to contain %q and \"granted nothing\", not %q", got, tt.want, tt.notWant)
+			}
+		})
+	}
+	if inactiveMessage(&scimv1.ScimUser{}) == inactiveMessage(&scimv1.ScimUser{Spec: scimv1.ScimUserSpec{Active: ptr.To(false)}}) {
+		t.Error("unassigned and active=false must read differently")
 	}
 }
