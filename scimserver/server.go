@@ -302,7 +302,7 @@ func (s *Server) listen() error {
 	// Request contexts do not end with the server's: a shutdown lets requests finish (drain).
 	base := ctrl.LoggerInto(context.Background(), s.log)
 	srv := &http.Server{
-		Handler:           s.lifecycleHandler(),
+		Handler:           s.instrument(s.lifecycleHandler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      writeTimeout,
