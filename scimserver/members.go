@@ -19,6 +19,7 @@ package scimserver
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -53,15 +54,17 @@ func (s *Server) memberByID(ctx context.Context, id string) (client.Object, erro
 	return nil, nil
 }
 
-// resolveMembers looks up every member id the operations name. Ids to add must exist (400
-// invalidValue naming the unknown ones, before anything is written: no dangling reference is
-// stored); ids to remove that do not exist are already not members, and are skipped.
+// resolveMembers looks up every member id the operations name, in the cache and then, for the
+// ids it misses (a user just created through another replica), on the API server in one batched
+// read per kind. Ids to add must exist (400 invalidValue naming the unknown ones, before
+// anything is written: no dangling reference is stored); ids to remove that do not exist are
+// already not members, and are skipped.
 func (s *Server) resolveMembers(ctx context.Context, group *v1alpha1.ScimGroup, ops []patch.MemberOp) (map[string]client.Object, error) {
 	found := map[string]client.Object{}
-	var unknown []string
+	missed := map[string]bool{}
 	for _, op := range ops {
 		for _, id := range op.IDs {
-			if _, done := found[id]; done {
+			if _, done := found[id]; done || missed[id] {
 				continue
 			}
 			if id == string(group.UID) {
@@ -73,10 +76,23 @@ func (s *Server) resolveMembers(ctx context.Context, group *v1alpha1.ScimGroup, 
 			}
 			if obj != nil {
 				found[id] = obj
-				continue
+			} else {
+				missed[id] = true
 			}
-			if op.Kind == patch.AddMembers || op.Kind == patch.ReplaceMembers {
+		}
+	}
+	if err := s.readMembersThrough(ctx, missed, found); err != nil {
+		return nil, err
+	}
+	var unknown []string
+	for _, op := range ops {
+		if op.Kind != patch.AddMembers && op.Kind != patch.ReplaceMembers {
+			continue
+		}
+		for _, id := range op.IDs {
+			if _, ok := found[id]; !ok && missed[id] {
 				unknown = append(unknown, id)
+				delete(missed, id) // named once
 			}
 		}
 	}
@@ -89,6 +105,25 @@ func (s *Server) resolveMembers(ctx context.Context, group *v1alpha1.ScimGroup, 
 		return nil, invalidValue("%d member value(s) name no User or Group: %s", len(unknown), strings.Join(shown, ", "))
 	}
 	return found, nil
+}
+
+// readMembersThrough finds the member ids the cache missed on the API server, users first, and
+// moves those it finds from missed to found.
+func (s *Server) readMembersThrough(ctx context.Context, missed map[string]bool, found map[string]client.Object) error {
+	for _, list := range []client.ObjectList{&v1alpha1.ScimUserList{}, &v1alpha1.ScimGroupList{}} {
+		if len(missed) == 0 {
+			return nil
+		}
+		objs, err := s.readThrough(ctx, list, v1alpha1.IndexUID, slices.Collect(maps.Keys(missed))...)
+		if err != nil {
+			return err
+		}
+		for _, obj := range objs {
+			found[string(obj.GetUID())] = obj
+			delete(missed, string(obj.GetUID()))
+		}
+	}
+	return nil
 }
 
 // currentMembers returns the direct members of the group named name, by SCIM id.

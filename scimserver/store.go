@@ -24,6 +24,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubescim/kubescim/api/v1alpha1"
@@ -79,8 +81,9 @@ func (s *Server) listGroups(ctx context.Context, index, value string) ([]*v1alph
 	return out, nil
 }
 
+// userByID finds a user by SCIM id, reading through to the API server on a cache miss.
 func (s *Server) userByID(ctx context.Context, id string) (*v1alpha1.ScimUser, error) {
-	users, err := s.listUsers(ctx, v1alpha1.IndexUID, id)
+	users, err := s.lookupUsers(ctx, v1alpha1.IndexUID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -90,8 +93,9 @@ func (s *Server) userByID(ctx context.Context, id string) (*v1alpha1.ScimUser, e
 	return users[0], nil
 }
 
+// groupByID finds a group by SCIM id, reading through to the API server on a cache miss.
 func (s *Server) groupByID(ctx context.Context, id string) (*v1alpha1.ScimGroup, error) {
-	groups, err := s.listGroups(ctx, v1alpha1.IndexUID, id)
+	groups, err := s.lookupGroups(ctx, v1alpha1.IndexUID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -101,8 +105,10 @@ func (s *Server) groupByID(ctx context.Context, id string) (*v1alpha1.ScimGroup,
 	return groups[0], nil
 }
 
-// stamp records who changed obj and when (read by the controllers' audit log and latency metric).
+// stamp records who changed obj and when (read by the controllers' audit log and latency metric),
+// and sets the labels the read-through selects on.
 func stamp(ctx context.Context, obj client.Object) {
+	setLookupLabels(obj)
 	ann := obj.GetAnnotations()
 	if ann == nil {
 		ann = map[string]string{}
@@ -122,6 +128,13 @@ func (s *Server) create(ctx context.Context, obj client.Object) error {
 	defer cancel()
 	if err := s.writer.Create(cctx, obj); err != nil {
 		return err
+	}
+	// The id label needs the uid, which the API server has just assigned. Without it only this
+	// replica's cache finds the new object by id until its next write.
+	before := obj.DeepCopyObject().(client.Object)
+	setLookupLabels(obj)
+	if err := s.writer.Patch(cctx, obj, client.MergeFrom(before)); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Labelling a new object with its SCIM id", "object", klog.KObj(obj))
 	}
 	s.awaitCache(ctx, obj)
 	return nil
