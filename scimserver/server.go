@@ -152,6 +152,8 @@ type Server struct {
 	// memberListings counts reads of a whole member list, so tests can prove that
 	// excludedAttributes=members and member add/remove never list members.
 	memberListings atomic.Int64
+	// stampers coalesce the stamps of concurrent member changes of one group (members.go).
+	stampers groupStampers
 
 	// Lifecycle (lifecycle.go): the HTTP server, and whether requests are let through.
 	mu       sync.Mutex
