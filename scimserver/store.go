@@ -18,6 +18,7 @@ package scimserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -127,7 +128,11 @@ func (s *Server) create(ctx context.Context, obj client.Object) error {
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
 	if err := s.writer.Create(cctx, obj); err != nil {
-		return err
+		fresh, ok := s.landed(ctx, obj, err)
+		if !ok {
+			return err
+		}
+		assign(obj, fresh)
 	}
 	// The id label needs the uid, which the API server has just assigned. Without it only this
 	// replica's cache finds the new object by id until its next write.
@@ -171,6 +176,9 @@ func update[T client.Object](ctx context.Context, s *Server, obj T, pre precondi
 		uctx, cancel := context.WithTimeout(ctx, apiTimeout)
 		err := s.writer.Update(uctx, next)
 		cancel()
+		if fresh, ok := s.landed(ctx, next, err); ok {
+			next, err = fresh.(T), nil
+		}
 		if err == nil {
 			s.awaitCache(ctx, next)
 			return next, nil
@@ -189,6 +197,54 @@ func update[T client.Object](ctx context.Context, s *Server, obj T, pre precondi
 			return zero, err
 		}
 		current = fresh
+	}
+}
+
+// readBackTimeout bounds the read-back of a write whose outcome is unknown.
+const readBackTimeout = 2 * time.Second
+
+// outcomeUnknown reports whether a failed write may still have landed: the request's (or the
+// SCIM server's) deadline cut it, or the API server timed out.
+func outcomeUnknown(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err)
+}
+
+// landed decides a write of obj that failed with err when the failure leaves its outcome
+// unknown: it reads obj back (bounded, also when the request's own time is up) until the API
+// server holds obj with this write's stamp, and then returns it. It reports false when err is
+// another failure, or the write did not land within readBackTimeout (which may also mean that
+// another write followed it): the answer is then err, a 503 the IdP retries.
+func (s *Server) landed(ctx context.Context, obj client.Object, err error) (client.Object, bool) {
+	if err == nil || !outcomeUnknown(err) || obj.GetName() == "" {
+		return nil, false
+	}
+	want := obj.GetAnnotations()
+	fresh := obj.DeepCopyObject().(client.Object)
+	found := false
+	ctx = context.WithoutCancel(ctx)
+	_ = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, readBackTimeout, true, func(ctx context.Context) (bool, error) {
+		if err := s.apiReader.Get(ctx, client.ObjectKeyFromObject(obj), fresh); err != nil {
+			return false, nil
+		}
+		got := fresh.GetAnnotations()
+		found = live(fresh) && (obj.GetUID() == "" || fresh.GetUID() == obj.GetUID()) &&
+			got[v1alpha1.ChangedAtAnnotation] == want[v1alpha1.ChangedAtAnnotation] &&
+			got[v1alpha1.ChangedByAnnotation] == want[v1alpha1.ChangedByAnnotation]
+		return found, nil
+	})
+	if found {
+		ctrl.LoggerFrom(ctx).Info("A SCIM write timed out but landed; answering its result", "object", klog.KObj(fresh))
+	}
+	return fresh, found
+}
+
+// assign copies src into dst, objects of one kind.
+func assign(dst, src client.Object) {
+	switch d := dst.(type) {
+	case *v1alpha1.ScimUser:
+		*d = *src.(*v1alpha1.ScimUser)
+	case *v1alpha1.ScimGroup:
+		*d = *src.(*v1alpha1.ScimGroup)
 	}
 }
 
