@@ -37,12 +37,19 @@ import (
 // replica is, and returns its base URL. byObject restricts what its cache sees.
 func startReplica(t *testing.T, byObject map[client.Object]cache.ByObject) string {
 	t.Helper()
-	mgr, err := ctrl.NewManager(testMgr.GetConfig(), ctrl.Options{
-		Scheme:                 testMgr.GetScheme(),
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{ByObject: byObject},
-	})
+	replica := startOnManager(t, ctrl.Options{Cache: cache.Options{ByObject: byObject}},
+		Options{BindAddress: "127.0.0.1:0", TokenFile: tokenFile, FailedAuthRate: 1000, FailedAuthBurst: 1000})
+	return "http://" + replica.Addr()
+}
+
+// startOnManager starts a SCIM server with opts on a manager of its own made with mgrOpts (its
+// scheme, metrics and probe addresses set here), and returns it once it serves.
+func startOnManager(t *testing.T, mgrOpts ctrl.Options, opts Options) *Server {
+	t.Helper()
+	mgrOpts.Scheme = testMgr.GetScheme()
+	mgrOpts.Metrics = metricsserver.Options{BindAddress: "0"}
+	mgrOpts.HealthProbeBindAddress = "0"
+	mgr, err := ctrl.NewManager(testMgr.GetConfig(), mgrOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +59,7 @@ func startReplica(t *testing.T, byObject map[client.Object]cache.ByObject) strin
 	if err := v1alpha1.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		t.Fatal(err)
 	}
-	replica, err := New(mgr, Options{BindAddress: "127.0.0.1:0", TokenFile: tokenFile, FailedAuthRate: 1000, FailedAuthBurst: 1000})
+	replica, err := New(mgr, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +78,7 @@ func startReplica(t *testing.T, byObject map[client.Object]cache.ByObject) strin
 		}
 		return nil
 	})
-	return "http://" + replica.Addr()
+	return replica
 }
 
 // TestReadThroughAcrossReplicas is Okta's and Entra's group push against two replicas: a user

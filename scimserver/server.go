@@ -143,11 +143,14 @@ type Server struct {
 	cfgGetter func() *rest.Config
 	waitCache func(context.Context) bool
 	tokens    *tokenStore
-	limiter   *rateLimiters
-	failures  *failedAuthLimiter
-	handler   http.Handler
-	log       logr.Logger
-	now       func() time.Time // the clock; tests move it to run out a bulk request's time
+	// tokenFileContent is the token file as New loaded it; Start watches it from there, so a
+	// refused token is logged once, not again at start.
+	tokenFileContent []byte
+	limiter          *rateLimiters
+	failures         *failedAuthLimiter
+	handler          http.Handler
+	log              logr.Logger
+	now              func() time.Time // the clock; tests move it to run out a bulk request's time
 
 	// memberListings counts reads of a whole member list, so tests can prove that
 	// excludedAttributes=members and member add/remove never list members.
@@ -227,9 +230,11 @@ func New(mgr manager.Manager, opts Options) (*Server, error) {
 	}
 	registerMetrics()
 	if opts.TokenFile != "" {
-		if _, err := s.loadTokenFile(s.log); err != nil {
+		content, err := s.loadTokenFile(s.log)
+		if err != nil {
 			return nil, err
 		}
+		s.tokenFileContent = content
 	}
 	s.handler = s.buildHandler()
 	s.aborted, s.abort = context.WithCancel(context.Background())
