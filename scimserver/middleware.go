@@ -107,13 +107,15 @@ func (s *Server) buildHandler() http.Handler {
 				log.Error(fmt.Errorf("panic: %v", p), "Panic serving SCIM request")
 				writeError(ctx, rec, schema.Errorf(http.StatusInternalServerError, "", "internal error"))
 			}
-			// One line per request; no query string (filters hold emails and names).
+			// One line per request at V(1): info level is for what a person acts on, and
+			// kubescim_scim_requests_total counts requests. No query string (filters hold
+			// emails and names).
 			duration := s.now().Sub(start).String()
 			if rec.abandoned {
 				log.V(1).Info("SCIM request abandoned by the client", "status", statusClientClosedRequest, "duration", duration, "token", token)
 				return
 			}
-			log.Info("SCIM request", "status", rec.status, "duration", duration, "token", token)
+			log.V(1).Info("SCIM request", "status", rec.status, "duration", duration, "token", token)
 		}()
 
 		name, ok := s.admit(ctx, rec, r)
