@@ -245,10 +245,33 @@ func setMemberOf(obj client.Object, memberOf []string) {
 }
 
 // setMembership adds or removes groupName in obj's memberOf with an optimistic-lock merge patch,
-// re-reading and retrying on conflict, so concurrent membership changes never lose an update.
+// re-reading and retrying on conflict (conflictBackoff), so concurrent membership changes never
+// lose an update.
 func (s *Server) setMembership(ctx context.Context, obj client.Object, groupName string, want bool) error {
 	current := obj
-	for attempt := 0; ; attempt++ {
+	attempts := 0
+	var written client.Object
+	err := retryConflicts(func() error {
+		attempts++
+		if attempts > 1 {
+			fresh := obj.DeepCopyObject().(client.Object)
+			gctx, cancel := context.WithTimeout(ctx, apiTimeout)
+			err := s.apiReader.Get(gctx, client.ObjectKeyFromObject(obj), fresh)
+			cancel()
+			if apierrors.IsNotFound(err) && !want {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if fresh.GetUID() != obj.GetUID() || !live(fresh) {
+				if !want {
+					return nil
+				}
+				return invalidValue("member %s was deleted", obj.GetUID())
+			}
+			current = fresh
+		}
 		memberOf := memberOfOf(current)
 		if slices.Contains(memberOf, groupName) == want {
 			return nil
@@ -263,37 +286,24 @@ func (s *Server) setMembership(ctx context.Context, obj client.Object, groupName
 		pctx, cancel := context.WithTimeout(ctx, apiTimeout)
 		err := s.writer.Patch(pctx, next, client.MergeFromWithOptions(current, client.MergeFromWithOptimisticLock{}))
 		cancel()
+		if apierrors.IsNotFound(err) && !want {
+			return nil
+		}
 		if err == nil {
-			s.awaitCache(ctx, next)
-			return nil
+			written = next
 		}
-		if apierrors.IsNotFound(err) && !want {
-			return nil
-		}
-		if !apierrors.IsConflict(err) {
-			return err
-		}
-		if attempt+1 >= maxConflictRetries {
-			return fmt.Errorf("updating memberOf of %s after %d conflicts: %w", obj.GetName(), attempt+1, err)
-		}
-		fresh := obj.DeepCopyObject().(client.Object)
-		gctx, cancel := context.WithTimeout(ctx, apiTimeout)
-		err = s.apiReader.Get(gctx, client.ObjectKeyFromObject(obj), fresh)
-		cancel()
-		if apierrors.IsNotFound(err) && !want {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if fresh.GetUID() != obj.GetUID() || !live(fresh) {
-			if !want {
-				return nil
-			}
-			return invalidValue("member %s was deleted", obj.GetUID())
-		}
-		current = fresh
+		return err
+	})
+	if apierrors.IsConflict(err) {
+		return fmt.Errorf("updating memberOf of %s after %d conflicts: %w", obj.GetName(), attempts, err)
 	}
+	if err != nil {
+		return err
+	}
+	if written != nil {
+		s.awaitCache(ctx, written)
+	}
+	return nil
 }
 
 // touchGroup stamps the group after a membership change, so its version (the ETag) and

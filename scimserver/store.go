@@ -25,6 +25,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -32,8 +33,22 @@ import (
 	"github.com/kubescim/kubescim/api/v1alpha1"
 )
 
-// maxConflictRetries bounds re-read-and-reapply rounds after an update conflict.
-const maxConflictRetries = 5
+// conflictBackoff paces the re-read-and-reapply rounds after an update conflict: at most 5
+// writes, 10 ms apart and doubling, with jitter, so that writers contending on one object
+// spread out instead of retrying in lockstep.
+var conflictBackoff = wait.Backoff{Steps: 5, Duration: 10 * time.Millisecond, Factor: 2, Jitter: 0.5}
+
+// retryConflicts runs fn again, with conflictBackoff, while it fails with a conflict, and
+// returns fn's last error as it is: client-go's retry would take a context deadline error
+// (a write that timed out) for its own interruption and answer nil.
+func retryConflicts(fn func() error) error {
+	var last error
+	_ = retry.RetryOnConflict(conflictBackoff, func() error {
+		last = fn()
+		return last
+	})
+	return last
+}
 
 // cacheSyncTimeout bounds how long a write waits for the cache to observe it, so that a GET right
 // after a POST (which IdPs do) finds the new resource.
@@ -146,31 +161,41 @@ func (s *Server) create(ctx context.Context, obj client.Object) error {
 }
 
 // update applies mutate to obj and updates it with optimistic concurrency. On a conflict it
-// re-reads the object from the API server and re-applies mutate (bounded), unless the client
-// sent If-Match, in which case the conflict is a 412. mutate receives a fresh copy each round
-// and may return a SCIM error to abort.
+// re-reads the object from the API server and re-applies mutate, with client-go's conflict
+// backoff (conflictBackoff), unless the client sent If-Match, in which case the conflict is a
+// 412 and never retried. mutate receives a fresh copy each round and may return a SCIM error to
+// abort.
 func update[T client.Object](ctx context.Context, s *Server, obj T, pre preconditions, mutate func(T) error) (T, error) {
-	var zero T
+	var zero, written T
 	current := obj
-	for attempt := 0; ; attempt++ {
+	attempts := 0
+	err := retryConflicts(func() error {
+		attempts++
+		if attempts > 1 {
+			fresh, err := liveCopy(ctx, s, obj)
+			if err != nil {
+				return err
+			}
+			current = fresh
+		}
 		if err := pre.checkWrite(current.GetResourceVersion()); err != nil {
-			if attempt > 0 {
-				return zero, err
+			if attempts > 1 {
+				return err
 			}
 			// The cache may lag behind a write made through another replica: decide on the
 			// live version.
 			fresh, ferr := liveCopy(ctx, s, obj)
 			if ferr != nil {
-				return zero, ferr
+				return ferr
 			}
 			if err := pre.checkWrite(fresh.GetResourceVersion()); err != nil {
-				return zero, err
+				return err
 			}
 			current = fresh
 		}
 		next := current.DeepCopyObject().(T)
 		if err := mutate(next); err != nil {
-			return zero, err
+			return err
 		}
 		stamp(ctx, next)
 		uctx, cancel := context.WithTimeout(ctx, apiTimeout)
@@ -179,25 +204,23 @@ func update[T client.Object](ctx context.Context, s *Server, obj T, pre precondi
 		if fresh, ok := s.landed(ctx, next, err); ok {
 			next, err = fresh.(T), nil
 		}
-		if err == nil {
-			s.awaitCache(ctx, next)
-			return next, nil
+		switch {
+		case err == nil:
+			written = next
+			return nil
+		case apierrors.IsConflict(err) && pre.ifMatch != "":
+			return preconditionFailed()
 		}
-		if !apierrors.IsConflict(err) {
-			return zero, err
-		}
-		if pre.ifMatch != "" {
-			return zero, preconditionFailed()
-		}
-		if attempt+1 >= maxConflictRetries {
-			return zero, fmt.Errorf("updating %s after %d conflicts: %w", obj.GetName(), attempt+1, err)
-		}
-		fresh, err := liveCopy(ctx, s, obj)
-		if err != nil {
-			return zero, err
-		}
-		current = fresh
+		return err
+	})
+	if apierrors.IsConflict(err) {
+		return zero, fmt.Errorf("updating %s after %d conflicts: %w", obj.GetName(), attempts, err)
 	}
+	if err != nil {
+		return zero, err
+	}
+	s.awaitCache(ctx, written)
+	return written, nil
 }
 
 // readBackTimeout bounds the read-back of a write whose outcome is unknown.
