@@ -62,3 +62,34 @@ func TestAbandonedRequestIsNoServerError(t *testing.T) {
 		t.Errorf("want the request line at V(1) with status 499; logs:\n%s", &logs)
 	}
 }
+
+// TestRequestLogLine: each request is logged once at V(1) (info level is for what a person acts
+// on), with status and token name, and never with the query string, which holds userNames.
+func TestRequestLogLine(t *testing.T) {
+	s, err := New(testMgr, Options{TokenFile: tokenFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs logCapture
+	s.log = logs.logger()
+	req := httptest.NewRequest(http.MethodGet, `/scim/v2/Users?filter=userName%20eq%20%22alice%40example.com%22`, nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	var lines []logLine
+	for _, l := range logs.all() {
+		if l.msg == "SCIM request" {
+			lines = append(lines, l)
+		}
+		// client-go's own request dumps at V(8) are debugging output.
+		if l.level <= 1 && strings.Contains(fmt.Sprint(l.msg, l.values), "alice") {
+			t.Errorf("the query string is logged: %q %v", l.msg, l.values)
+		}
+	}
+	if len(lines) != 1 || lines[0].level != 1 || lines[0].values["status"] != "200" || lines[0].values["token"] != "okta" {
+		t.Errorf("want one request line at V(1) with status 200 and token okta; logs:\n%s", &logs)
+	}
+}

@@ -39,7 +39,7 @@ func (s *Server) groupCollection() *collection {
 	return &collection{
 		rt:       schema.GroupResource,
 		computed: "members",
-		candidates: indexedCandidates(s.listGroups, map[string]attributeIndex{
+		candidates: indexedCandidates(s.lookupGroups, map[string]attributeIndex{
 			"id":          {v1alpha1.IndexUID, false},
 			"displayName": {v1alpha1.IndexDisplayName, true},
 			"externalId":  {v1alpha1.IndexExternalID, false},

@@ -83,11 +83,8 @@ func (s *Server) ReadyCheck(*http.Request) error {
 func (s *Server) becomeReady(ctx context.Context) error {
 	log := ctrl.LoggerFrom(ctx)
 	if s.opts.TokenFile != "" {
-		content, err := s.loadTokenFile(log)
-		if err != nil {
-			return err
-		}
-		go s.watchTokenFile(ctx, content)
+		// New has loaded it; the watch reloads it if it changed since.
+		go s.watchTokenFile(ctx, s.tokenFileContent)
 	}
 	if s.opts.TokenSecret.Name != "" {
 		synced, err := s.watchTokenSecret(ctx, s.cfgGetter())

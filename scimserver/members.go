@@ -19,12 +19,14 @@ package scimserver
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubescim/kubescim/api/v1alpha1"
@@ -53,15 +55,17 @@ func (s *Server) memberByID(ctx context.Context, id string) (client.Object, erro
 	return nil, nil
 }
 
-// resolveMembers looks up every member id the operations name. Ids to add must exist (400
-// invalidValue naming the unknown ones, before anything is written: no dangling reference is
-// stored); ids to remove that do not exist are already not members, and are skipped.
+// resolveMembers looks up every member id the operations name, in the cache and then, for the
+// ids it misses (a user just created through another replica), on the API server in one batched
+// read per kind. Ids to add must exist (400 invalidValue naming the unknown ones, before
+// anything is written: no dangling reference is stored); ids to remove that do not exist are
+// already not members, and are skipped.
 func (s *Server) resolveMembers(ctx context.Context, group *v1alpha1.ScimGroup, ops []patch.MemberOp) (map[string]client.Object, error) {
 	found := map[string]client.Object{}
-	var unknown []string
+	missed := map[string]bool{}
 	for _, op := range ops {
 		for _, id := range op.IDs {
-			if _, done := found[id]; done {
+			if _, done := found[id]; done || missed[id] {
 				continue
 			}
 			if id == string(group.UID) {
@@ -73,10 +77,23 @@ func (s *Server) resolveMembers(ctx context.Context, group *v1alpha1.ScimGroup, 
 			}
 			if obj != nil {
 				found[id] = obj
-				continue
+			} else {
+				missed[id] = true
 			}
-			if op.Kind == patch.AddMembers || op.Kind == patch.ReplaceMembers {
+		}
+	}
+	if err := s.readMembersThrough(ctx, missed, found); err != nil {
+		return nil, err
+	}
+	var unknown []string
+	for _, op := range ops {
+		if op.Kind != patch.AddMembers && op.Kind != patch.ReplaceMembers {
+			continue
+		}
+		for _, id := range op.IDs {
+			if _, ok := found[id]; !ok && missed[id] {
 				unknown = append(unknown, id)
+				delete(missed, id) // named once
 			}
 		}
 	}
@@ -89,6 +106,25 @@ func (s *Server) resolveMembers(ctx context.Context, group *v1alpha1.ScimGroup, 
 		return nil, invalidValue("%d member value(s) name no User or Group: %s", len(unknown), strings.Join(shown, ", "))
 	}
 	return found, nil
+}
+
+// readMembersThrough finds the member ids the cache missed on the API server, users first, and
+// moves those it finds from missed to found.
+func (s *Server) readMembersThrough(ctx context.Context, missed map[string]bool, found map[string]client.Object) error {
+	for _, list := range []client.ObjectList{&v1alpha1.ScimUserList{}, &v1alpha1.ScimGroupList{}} {
+		if len(missed) == 0 {
+			return nil
+		}
+		objs, err := s.readThrough(ctx, list, v1alpha1.IndexUID, slices.Collect(maps.Keys(missed))...)
+		if err != nil {
+			return err
+		}
+		for _, obj := range objs {
+			found[string(obj.GetUID())] = obj
+			delete(missed, string(obj.GetUID()))
+		}
+	}
+	return nil
 }
 
 // currentMembers returns the direct members of the group named name, by SCIM id.
@@ -209,10 +245,33 @@ func setMemberOf(obj client.Object, memberOf []string) {
 }
 
 // setMembership adds or removes groupName in obj's memberOf with an optimistic-lock merge patch,
-// re-reading and retrying on conflict, so concurrent membership changes never lose an update.
+// re-reading and retrying on conflict (conflictBackoff), so concurrent membership changes never
+// lose an update.
 func (s *Server) setMembership(ctx context.Context, obj client.Object, groupName string, want bool) error {
 	current := obj
-	for attempt := 0; ; attempt++ {
+	attempts := 0
+	var written client.Object
+	err := retryConflicts(func() error {
+		attempts++
+		if attempts > 1 {
+			fresh := obj.DeepCopyObject().(client.Object)
+			gctx, cancel := context.WithTimeout(ctx, apiTimeout)
+			err := s.apiReader.Get(gctx, client.ObjectKeyFromObject(obj), fresh)
+			cancel()
+			if apierrors.IsNotFound(err) && !want {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if fresh.GetUID() != obj.GetUID() || !live(fresh) {
+				if !want {
+					return nil
+				}
+				return invalidValue("member %s was deleted", obj.GetUID())
+			}
+			current = fresh
+		}
 		memberOf := memberOfOf(current)
 		if slices.Contains(memberOf, groupName) == want {
 			return nil
@@ -227,49 +286,117 @@ func (s *Server) setMembership(ctx context.Context, obj client.Object, groupName
 		pctx, cancel := context.WithTimeout(ctx, apiTimeout)
 		err := s.writer.Patch(pctx, next, client.MergeFromWithOptions(current, client.MergeFromWithOptimisticLock{}))
 		cancel()
+		if apierrors.IsNotFound(err) && !want {
+			return nil
+		}
 		if err == nil {
-			s.awaitCache(ctx, next)
-			return nil
+			written = next
 		}
-		if apierrors.IsNotFound(err) && !want {
-			return nil
-		}
-		if !apierrors.IsConflict(err) {
-			return err
-		}
-		if attempt+1 >= maxConflictRetries {
-			return fmt.Errorf("updating memberOf of %s after %d conflicts: %w", obj.GetName(), attempt+1, err)
-		}
-		fresh := obj.DeepCopyObject().(client.Object)
-		gctx, cancel := context.WithTimeout(ctx, apiTimeout)
-		err = s.apiReader.Get(gctx, client.ObjectKeyFromObject(obj), fresh)
-		cancel()
-		if apierrors.IsNotFound(err) && !want {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if fresh.GetUID() != obj.GetUID() || !live(fresh) {
-			if !want {
-				return nil
-			}
-			return invalidValue("member %s was deleted", obj.GetUID())
-		}
-		current = fresh
+		return err
+	})
+	if apierrors.IsConflict(err) {
+		return fmt.Errorf("updating memberOf of %s after %d conflicts: %w", obj.GetName(), attempts, err)
 	}
+	if err != nil {
+		return err
+	}
+	if written != nil {
+		s.awaitCache(ctx, written)
+	}
+	return nil
 }
 
 // touchGroup stamps the group after a membership change, so its version (the ETag) and
-// lastModified change with its member list, and the audit trail names the token.
+// lastModified change with its member list, and the audit trail names the token. Concurrent
+// member changes of one group share stamps (see groupStampers): the answer is the group as
+// written by a stamp that began after this request's member writes.
 func (s *Server) touchGroup(ctx context.Context, g *v1alpha1.ScimGroup) (*v1alpha1.ScimGroup, error) {
-	next := g.DeepCopy()
-	stamp(ctx, next)
-	pctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	defer cancel()
-	if err := s.writer.Patch(pctx, next, client.MergeFrom(g)); err != nil {
+	written, err := s.stampers.stamp(ctx, g, func(ctx context.Context, g *v1alpha1.ScimGroup) (*v1alpha1.ScimGroup, error) {
+		next := g.DeepCopy()
+		stamp(ctx, next)
+		pctx, cancel := context.WithTimeout(ctx, apiTimeout)
+		defer cancel()
+		if err := s.writer.Patch(pctx, next, client.MergeFrom(g)); err != nil {
+			return nil, err
+		}
+		return next, nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	s.awaitCache(ctx, next)
-	return next, nil
+	// Each request waits for the cache itself, so the next stamp need not. written is shared
+	// by the batch: read only.
+	s.awaitCache(ctx, written)
+	return written, nil
+}
+
+// groupStampers coalesce the stamps of one group (group commit): while a stamp is being
+// written, the requests that finish their member writes join the next one, which a single
+// write serves once the current one is done. 100 concurrent member adds then cost a few writes
+// of the group object instead of 100 contending ones, and every request still answers a version
+// written after its own change.
+type groupStampers struct {
+	mu     sync.Mutex
+	groups map[types.UID]*groupStamper
+}
+
+type groupStamper struct {
+	running bool        // a writer goroutine serves this group
+	next    *stampBatch // the requests waiting for the next write; nil when none
+}
+
+type stampBatch struct {
+	done   chan struct{}
+	ctx    context.Context // the latest joiner's: its token is named as the changer
+	group  *v1alpha1.ScimGroup
+	result *v1alpha1.ScimGroup
+	err    error
+}
+
+// stamp joins the next stamp of g's group and waits until it is written (or ctx ends).
+func (st *groupStampers) stamp(ctx context.Context, g *v1alpha1.ScimGroup, write func(context.Context, *v1alpha1.ScimGroup) (*v1alpha1.ScimGroup, error)) (*v1alpha1.ScimGroup, error) {
+	st.mu.Lock()
+	if st.groups == nil {
+		st.groups = map[types.UID]*groupStamper{}
+	}
+	gs := st.groups[g.UID]
+	if gs == nil {
+		gs = &groupStamper{}
+		st.groups[g.UID] = gs
+	}
+	if gs.next == nil {
+		gs.next = &stampBatch{done: make(chan struct{})}
+	}
+	b := gs.next
+	b.ctx, b.group = ctx, g
+	if !gs.running {
+		gs.running = true
+		go st.run(g.UID, gs, write)
+	}
+	st.mu.Unlock()
+	select {
+	case <-b.done:
+		return b.result, b.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// run writes the group's batches one after another until none is waiting.
+func (st *groupStampers) run(uid types.UID, gs *groupStamper, write func(context.Context, *v1alpha1.ScimGroup) (*v1alpha1.ScimGroup, error)) {
+	for {
+		st.mu.Lock()
+		b := gs.next
+		if b == nil {
+			gs.running = false
+			delete(st.groups, uid)
+			st.mu.Unlock()
+			return
+		}
+		gs.next = nil
+		st.mu.Unlock()
+		// The write outlives a joiner that gives up; its values (token name, logger) stay.
+		b.result, b.err = write(context.WithoutCancel(b.ctx), b.group)
+		close(b.done)
+	}
 }

@@ -73,6 +73,24 @@ func requestStart(ctx context.Context) time.Time {
 	return time.Now()
 }
 
+// instrument counts and times every request h answers (the 503s of a server that is not ready
+// or shuts down included) under the route template of its path.
+func (s *Server) instrument(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.now()
+		rec := &statusRecorder{ResponseWriter: w}
+		route := s.match(r).route
+		defer func() {
+			code := rec.status
+			if code == 0 {
+				code = http.StatusOK // net/http answers 200 for a handler that wrote nothing
+			}
+			observeRequest(route, r.Method, code, s.now().Sub(start))
+		}()
+		h.ServeHTTP(rec, r)
+	})
+}
+
 // buildHandler wraps the router with logging, panic recovery, the failed-authentication limit
 // per client address, authentication, the rate limit per token, the query string limit and the
 // body limit, in that order.
@@ -89,13 +107,15 @@ func (s *Server) buildHandler() http.Handler {
 				log.Error(fmt.Errorf("panic: %v", p), "Panic serving SCIM request")
 				writeError(ctx, rec, schema.Errorf(http.StatusInternalServerError, "", "internal error"))
 			}
-			// One line per request; no query string (filters hold emails and names).
+			// One line per request at V(1): info level is for what a person acts on, and
+			// kubescim_scim_requests_total counts requests. No query string (filters hold
+			// emails and names).
 			duration := s.now().Sub(start).String()
 			if rec.abandoned {
 				log.V(1).Info("SCIM request abandoned by the client", "status", statusClientClosedRequest, "duration", duration, "token", token)
 				return
 			}
-			log.Info("SCIM request", "status", rec.status, "duration", duration, "token", token)
+			log.V(1).Info("SCIM request", "status", rec.status, "duration", duration, "token", token)
 		}()
 
 		name, ok := s.admit(ctx, rec, r)
@@ -137,6 +157,7 @@ func (s *Server) admit(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	}
 	s.failures.succeeded(client, time.Now())
 	if allowed, wait := s.limiter.allow(name); !allowed {
+		rateLimitedTotal.WithLabelValues(name).Inc()
 		writeError(ctx, w, &retryableError{
 			scim:  schema.Errorf(http.StatusTooManyRequests, "", "too many requests; retry later"),
 			after: wait,

@@ -23,78 +23,88 @@ import (
 	"github.com/kubescim/kubescim/scimserver/schema"
 )
 
-// route dispatches a request below BasePath. Resource path segments are matched
+// endpoint is what a request path and method resolve to: the route template that labels the
+// request's metrics (never an id), the methods the path allows, and the handler of the method.
+type endpoint struct {
+	route   string // e.g. "/Users/{id}"; routeOther when no endpoint matches
+	allowed string // "" when no endpoint matches
+	handler func(http.ResponseWriter, *http.Request) error
+}
+
+// routeOther labels requests that match no endpoint, so that scanners' paths do not become
+// label values.
+const routeOther = "other"
+
+// match resolves a request below BasePath. Resource path segments are matched
 // case-insensitively and a trailing slash is ignored, as Microsoft's test tooling sends
 // "/users" and "/Users/".
-func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+func (s *Server) match(r *http.Request) endpoint {
 	rest, ok := cutBasePath(r.URL.Path)
 	if !ok {
-		writeError(ctx, w, schema.Errorf(http.StatusNotFound, "", "no SCIM endpoint at %s", r.URL.Path))
-		return
+		return endpoint{route: routeOther}
 	}
 	segs := strings.Split(strings.Trim(rest, "/"), "/")
 	if len(segs) == 1 && segs[0] == "" {
 		segs = nil
 	}
-	var (
-		allowed string
-		handler func(http.ResponseWriter, *http.Request) error
-	)
 	switch {
 	case len(segs) == 0:
 	case len(segs) == 1 && segs[0] == ".search":
-		allowed, handler = "POST", s.handleRootSearch
+		return endpoint{"/.search", "POST", s.handleRootSearch}
 	case strings.EqualFold(segs[0], "Users") || strings.EqualFold(segs[0], "Groups"):
-		kind := s.users
+		kind, name := s.users, "/Users"
 		if strings.EqualFold(segs[0], "Groups") {
-			kind = s.groups
+			kind, name = s.groups, "/Groups"
 		}
 		switch {
 		case len(segs) == 1:
-			allowed = "GET, POST"
-			handler = map[string]func(http.ResponseWriter, *http.Request) error{
+			return endpoint{name, "GET, POST", map[string]func(http.ResponseWriter, *http.Request) error{
 				http.MethodGet:  kind().list,
 				http.MethodPost: kind().create,
-			}[r.Method]
+			}[r.Method]}
 		case len(segs) == 2 && segs[1] == ".search":
-			allowed = "POST"
+			e := endpoint{route: name + "/.search", allowed: "POST"}
 			if r.Method == http.MethodPost {
-				handler = kind().search
+				e.handler = kind().search
 			}
+			return e
 		case len(segs) == 2:
 			id := segs[1]
-			allowed = "GET, PUT, PATCH, DELETE"
-			handler = map[string]func(http.ResponseWriter, *http.Request) error{
+			return endpoint{name + "/{id}", "GET, PUT, PATCH, DELETE", map[string]func(http.ResponseWriter, *http.Request) error{
 				http.MethodGet:    func(w http.ResponseWriter, r *http.Request) error { return kind().get(w, r, id) },
 				http.MethodPut:    func(w http.ResponseWriter, r *http.Request) error { return kind().replace(w, r, id) },
 				http.MethodPatch:  func(w http.ResponseWriter, r *http.Request) error { return kind().patch(w, r, id) },
 				http.MethodDelete: func(w http.ResponseWriter, r *http.Request) error { return kind().delete(w, r, id) },
-			}[r.Method]
+			}[r.Method]}
 		}
 	case len(segs) == 1 && strings.EqualFold(segs[0], "ServiceProviderConfig"):
-		allowed, handler = "GET", s.handleServiceProviderConfig
+		return endpoint{"/ServiceProviderConfig", "GET", s.handleServiceProviderConfig}
 	case strings.EqualFold(segs[0], "ResourceTypes") && len(segs) <= 2:
-		allowed, handler = "GET", func(w http.ResponseWriter, r *http.Request) error {
-			return s.handleResourceTypes(w, r, segs[1:])
-		}
+		return endpoint{[]string{"/ResourceTypes", "/ResourceTypes/{id}"}[len(segs)-1], "GET",
+			func(w http.ResponseWriter, r *http.Request) error { return s.handleResourceTypes(w, r, segs[1:]) }}
 	case strings.EqualFold(segs[0], "Schemas") && len(segs) <= 2:
-		allowed, handler = "GET", func(w http.ResponseWriter, r *http.Request) error {
-			return s.handleSchemas(w, r, segs[1:])
-		}
+		return endpoint{[]string{"/Schemas", "/Schemas/{id}"}[len(segs)-1], "GET",
+			func(w http.ResponseWriter, r *http.Request) error { return s.handleSchemas(w, r, segs[1:]) }}
 	case len(segs) == 1 && strings.EqualFold(segs[0], "Bulk"):
-		allowed, handler = "POST", s.handleBulk
+		return endpoint{"/Bulk", "POST", s.handleBulk}
 	}
-	if allowed == "" {
+	return endpoint{route: routeOther}
+}
+
+// route dispatches a request below BasePath to its endpoint.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	e := s.match(r)
+	if e.allowed == "" {
 		writeError(ctx, w, schema.Errorf(http.StatusNotFound, "", "no SCIM endpoint at %s", r.URL.Path))
 		return
 	}
-	if handler == nil || !methodAllowed(r.Method, allowed) {
-		w.Header().Set("Allow", allowed)
+	if e.handler == nil || !methodAllowed(r.Method, e.allowed) {
+		w.Header().Set("Allow", e.allowed)
 		writeError(ctx, w, schema.Errorf(http.StatusMethodNotAllowed, "", "method %s is not allowed here", r.Method))
 		return
 	}
-	if err := handler(w, r); err != nil {
+	if err := e.handler(w, r); err != nil {
 		writeError(ctx, w, err)
 	}
 }

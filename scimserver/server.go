@@ -143,15 +143,20 @@ type Server struct {
 	cfgGetter func() *rest.Config
 	waitCache func(context.Context) bool
 	tokens    *tokenStore
-	limiter   *rateLimiters
-	failures  *failedAuthLimiter
-	handler   http.Handler
-	log       logr.Logger
-	now       func() time.Time // the clock; tests move it to run out a bulk request's time
+	// tokenFileContent is the token file as New loaded it; Start watches it from there, so a
+	// refused token is logged once, not again at start.
+	tokenFileContent []byte
+	limiter          *rateLimiters
+	failures         *failedAuthLimiter
+	handler          http.Handler
+	log              logr.Logger
+	now              func() time.Time // the clock; tests move it to run out a bulk request's time
 
 	// memberListings counts reads of a whole member list, so tests can prove that
 	// excludedAttributes=members and member add/remove never list members.
 	memberListings atomic.Int64
+	// stampers coalesce the stamps of concurrent member changes of one group (members.go).
+	stampers groupStampers
 
 	// Lifecycle (lifecycle.go): the HTTP server, and whether requests are let through.
 	mu       sync.Mutex
@@ -225,9 +230,11 @@ func New(mgr manager.Manager, opts Options) (*Server, error) {
 	}
 	registerMetrics()
 	if opts.TokenFile != "" {
-		if _, err := s.loadTokenFile(s.log); err != nil {
+		content, err := s.loadTokenFile(s.log)
+		if err != nil {
 			return nil, err
 		}
+		s.tokenFileContent = content
 	}
 	s.handler = s.buildHandler()
 	s.aborted, s.abort = context.WithCancel(context.Background())
@@ -302,7 +309,7 @@ func (s *Server) listen() error {
 	// Request contexts do not end with the server's: a shutdown lets requests finish (drain).
 	base := ctrl.LoggerInto(context.Background(), s.log)
 	srv := &http.Server{
-		Handler:           s.lifecycleHandler(),
+		Handler:           s.instrument(s.lifecycleHandler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      writeTimeout,

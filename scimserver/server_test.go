@@ -32,6 +32,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
 )
 
 func TestAuthentication(t *testing.T) {
@@ -400,4 +401,38 @@ func TestDiscovery(t *testing.T) {
 		t.Errorf("schema id %q", one.str("id"))
 	}
 	call(t, http.MethodGet, "/scim/v2/Schemas/urn:nope", nil).expectError(t, http.StatusNotFound, "")
+}
+
+// TestShortTokenLoggedOnce: a refused token is logged once per load of its source, not once
+// when the server is created and again when it starts.
+func TestShortTokenLoggedOnce(t *testing.T) {
+	ctx := context.Background()
+	weak, strong := "weak-once-token-0123", "strong-once-token-"+strings.Repeat("o", 32)
+	file := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(file, []byte("weak-file:"+weak+"\nstrong:"+strong+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key := types.NamespacedName{Namespace: tokenKey.Namespace, Name: "short-once"}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: key.Namespace},
+		Data:       map[string][]byte{"weak-secret": []byte(weak)},
+	}
+	if err := k8sClient.Create(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8sClient.Delete(ctx, secret) })
+
+	var logs logCapture
+	s := startOnManager(t, ctrl.Options{Logger: logs.logger()},
+		Options{BindAddress: "127.0.0.1:0", TokenFile: file, TokenSecret: key, FailedAuthRate: 1000, FailedAuthBurst: 1000})
+	callURL(t, "http://"+s.Addr(), strong, http.MethodGet, "/scim/v2/Schemas", nil).expect(t, http.StatusOK)
+	refused := map[string]int{}
+	for _, l := range logs.all() {
+		if strings.HasPrefix(l.msg, "Refusing a SCIM bearer token") {
+			refused[l.values["token"]]++
+		}
+	}
+	if refused["weak-file"] != 1 || refused["weak-secret"] != 1 || len(refused) != 2 {
+		t.Errorf("refusals logged %v, want each weak token once:\n%s", refused, &logs)
+	}
 }

@@ -18,19 +18,37 @@ package scimserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubescim/kubescim/api/v1alpha1"
 )
 
-// maxConflictRetries bounds re-read-and-reapply rounds after an update conflict.
-const maxConflictRetries = 5
+// conflictBackoff paces the re-read-and-reapply rounds after an update conflict: at most 5
+// writes, 10 ms apart and doubling, with jitter, so that writers contending on one object
+// spread out instead of retrying in lockstep.
+var conflictBackoff = wait.Backoff{Steps: 5, Duration: 10 * time.Millisecond, Factor: 2, Jitter: 0.5}
+
+// retryConflicts runs fn again, with conflictBackoff, while it fails with a conflict, and
+// returns fn's last error as it is: client-go's retry would take a context deadline error
+// (a write that timed out) for its own interruption and answer nil.
+func retryConflicts(fn func() error) error {
+	var last error
+	_ = retry.RetryOnConflict(conflictBackoff, func() error {
+		last = fn()
+		return last
+	})
+	return last
+}
 
 // cacheSyncTimeout bounds how long a write waits for the cache to observe it, so that a GET right
 // after a POST (which IdPs do) finds the new resource.
@@ -79,8 +97,9 @@ func (s *Server) listGroups(ctx context.Context, index, value string) ([]*v1alph
 	return out, nil
 }
 
+// userByID finds a user by SCIM id, reading through to the API server on a cache miss.
 func (s *Server) userByID(ctx context.Context, id string) (*v1alpha1.ScimUser, error) {
-	users, err := s.listUsers(ctx, v1alpha1.IndexUID, id)
+	users, err := s.lookupUsers(ctx, v1alpha1.IndexUID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -90,8 +109,9 @@ func (s *Server) userByID(ctx context.Context, id string) (*v1alpha1.ScimUser, e
 	return users[0], nil
 }
 
+// groupByID finds a group by SCIM id, reading through to the API server on a cache miss.
 func (s *Server) groupByID(ctx context.Context, id string) (*v1alpha1.ScimGroup, error) {
-	groups, err := s.listGroups(ctx, v1alpha1.IndexUID, id)
+	groups, err := s.lookupGroups(ctx, v1alpha1.IndexUID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -101,8 +121,10 @@ func (s *Server) groupByID(ctx context.Context, id string) (*v1alpha1.ScimGroup,
 	return groups[0], nil
 }
 
-// stamp records who changed obj and when (read by the controllers' audit log and latency metric).
+// stamp records who changed obj and when (read by the controllers' audit log and latency metric),
+// and sets the labels the read-through selects on.
 func stamp(ctx context.Context, obj client.Object) {
+	setLookupLabels(obj)
 	ann := obj.GetAnnotations()
 	if ann == nil {
 		ann = map[string]string{}
@@ -121,61 +143,131 @@ func (s *Server) create(ctx context.Context, obj client.Object) error {
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
 	if err := s.writer.Create(cctx, obj); err != nil {
-		return err
+		fresh, ok := s.landed(ctx, obj, err)
+		if !ok {
+			return err
+		}
+		assign(obj, fresh)
+	}
+	// The id label needs the uid, which the API server has just assigned. Without it only this
+	// replica's cache finds the new object by id until its next write.
+	before := obj.DeepCopyObject().(client.Object)
+	setLookupLabels(obj)
+	if err := s.writer.Patch(cctx, obj, client.MergeFrom(before)); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Labelling a new object with its SCIM id", "object", klog.KObj(obj))
 	}
 	s.awaitCache(ctx, obj)
 	return nil
 }
 
 // update applies mutate to obj and updates it with optimistic concurrency. On a conflict it
-// re-reads the object from the API server and re-applies mutate (bounded), unless the client
-// sent If-Match, in which case the conflict is a 412. mutate receives a fresh copy each round
-// and may return a SCIM error to abort.
+// re-reads the object from the API server and re-applies mutate, with client-go's conflict
+// backoff (conflictBackoff), unless the client sent If-Match, in which case the conflict is a
+// 412 and never retried. mutate receives a fresh copy each round and may return a SCIM error to
+// abort.
 func update[T client.Object](ctx context.Context, s *Server, obj T, pre preconditions, mutate func(T) error) (T, error) {
-	var zero T
+	var zero, written T
 	current := obj
-	for attempt := 0; ; attempt++ {
+	attempts := 0
+	err := retryConflicts(func() error {
+		attempts++
+		if attempts > 1 {
+			fresh, err := liveCopy(ctx, s, obj)
+			if err != nil {
+				return err
+			}
+			current = fresh
+		}
 		if err := pre.checkWrite(current.GetResourceVersion()); err != nil {
-			if attempt > 0 {
-				return zero, err
+			if attempts > 1 {
+				return err
 			}
 			// The cache may lag behind a write made through another replica: decide on the
 			// live version.
 			fresh, ferr := liveCopy(ctx, s, obj)
 			if ferr != nil {
-				return zero, ferr
+				return ferr
 			}
 			if err := pre.checkWrite(fresh.GetResourceVersion()); err != nil {
-				return zero, err
+				return err
 			}
 			current = fresh
 		}
 		next := current.DeepCopyObject().(T)
 		if err := mutate(next); err != nil {
-			return zero, err
+			return err
 		}
 		stamp(ctx, next)
 		uctx, cancel := context.WithTimeout(ctx, apiTimeout)
 		err := s.writer.Update(uctx, next)
 		cancel()
-		if err == nil {
-			s.awaitCache(ctx, next)
-			return next, nil
+		if fresh, ok := s.landed(ctx, next, err); ok {
+			next, err = fresh.(T), nil
 		}
-		if !apierrors.IsConflict(err) {
-			return zero, err
+		switch {
+		case err == nil:
+			written = next
+			return nil
+		case apierrors.IsConflict(err) && pre.ifMatch != "":
+			return preconditionFailed()
 		}
-		if pre.ifMatch != "" {
-			return zero, preconditionFailed()
+		return err
+	})
+	if apierrors.IsConflict(err) {
+		return zero, fmt.Errorf("updating %s after %d conflicts: %w", obj.GetName(), attempts, err)
+	}
+	if err != nil {
+		return zero, err
+	}
+	s.awaitCache(ctx, written)
+	return written, nil
+}
+
+// readBackTimeout bounds the read-back of a write whose outcome is unknown.
+const readBackTimeout = 2 * time.Second
+
+// outcomeUnknown reports whether a failed write may still have landed: the request's (or the
+// SCIM server's) deadline cut it, or the API server timed out.
+func outcomeUnknown(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err)
+}
+
+// landed decides a write of obj that failed with err when the failure leaves its outcome
+// unknown: it reads obj back (bounded, also when the request's own time is up) until the API
+// server holds obj with this write's stamp, and then returns it. It reports false when err is
+// another failure, or the write did not land within readBackTimeout (which may also mean that
+// another write followed it): the answer is then err, a 503 the IdP retries.
+func (s *Server) landed(ctx context.Context, obj client.Object, err error) (client.Object, bool) {
+	if err == nil || !outcomeUnknown(err) || obj.GetName() == "" {
+		return nil, false
+	}
+	want := obj.GetAnnotations()
+	fresh := obj.DeepCopyObject().(client.Object)
+	found := false
+	ctx = context.WithoutCancel(ctx)
+	_ = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, readBackTimeout, true, func(ctx context.Context) (bool, error) {
+		if err := s.apiReader.Get(ctx, client.ObjectKeyFromObject(obj), fresh); err != nil {
+			return false, nil
 		}
-		if attempt+1 >= maxConflictRetries {
-			return zero, fmt.Errorf("updating %s after %d conflicts: %w", obj.GetName(), attempt+1, err)
-		}
-		fresh, err := liveCopy(ctx, s, obj)
-		if err != nil {
-			return zero, err
-		}
-		current = fresh
+		got := fresh.GetAnnotations()
+		found = live(fresh) && (obj.GetUID() == "" || fresh.GetUID() == obj.GetUID()) &&
+			got[v1alpha1.ChangedAtAnnotation] == want[v1alpha1.ChangedAtAnnotation] &&
+			got[v1alpha1.ChangedByAnnotation] == want[v1alpha1.ChangedByAnnotation]
+		return found, nil
+	})
+	if found {
+		ctrl.LoggerFrom(ctx).Info("A SCIM write timed out but landed; answering its result", "object", klog.KObj(fresh))
+	}
+	return fresh, found
+}
+
+// assign copies src into dst, objects of one kind.
+func assign(dst, src client.Object) {
+	switch d := dst.(type) {
+	case *v1alpha1.ScimUser:
+		*d = *src.(*v1alpha1.ScimUser)
+	case *v1alpha1.ScimGroup:
+		*d = *src.(*v1alpha1.ScimGroup)
 	}
 }
 

@@ -53,7 +53,7 @@ func (s *Server) userCollection() *collection {
 	return &collection{
 		rt:       schema.UserResource,
 		computed: "groups",
-		candidates: indexedCandidates(s.listUsers, map[string]attributeIndex{
+		candidates: indexedCandidates(s.lookupUsers, map[string]attributeIndex{
 			"id":         {v1alpha1.IndexUID, false},
 			"userName":   {v1alpha1.IndexUserName, true},
 			"externalId": {v1alpha1.IndexExternalID, false},
