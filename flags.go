@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubescim/kubescim/controllers"
+	"github.com/kubescim/kubescim/controllers/authz"
 	"github.com/kubescim/kubescim/scimserver"
 )
 
@@ -50,6 +51,7 @@ type config struct {
 	devDir           string
 	scim             scimserver.Options
 	access           controllers.Options
+	authz            authz.Options
 }
 
 // components are the parts of kubescim this process runs.
@@ -111,6 +113,11 @@ func bindFlags(fs *flag.FlagSet, dev bool) *config {
 	fs.BoolVar(&c.access.ServiceAccounts, "service-accounts", false, "Keep one ServiceAccount per active user and bind it next to the User subject.")
 	fs.StringVar(&c.access.ServiceAccountNamespace, "service-account-namespace", "kubescim-users", "Namespace of the per-user ServiceAccounts.")
 	fs.StringVar(&c.bindableRoles, "bindable-roles", "ClusterRole/view,ClusterRole/edit,ClusterRole/admin", "Roles ScimGroupBindings may grant (Kind/name, comma-separated; a bare name is a ClusterRole).")
+	fs.StringVar(&c.authz.BindAddress, "authz-webhook-bind-address", "0", "Address of the authorization webhook (SubjectAccessReview, TLS, controllers component only); 0 disables it.")
+	fs.StringVar(&c.authz.TLSCertFile, "authz-webhook-tls-cert-file", "", "TLS certificate of the authorization webhook; reloaded on change.")
+	fs.StringVar(&c.authz.TLSKeyFile, "authz-webhook-tls-key-file", "", "TLS private key of the authorization webhook.")
+	fs.StringVar(&c.authz.ClientCAFile, "authz-webhook-client-ca", "", "CA certificates that sign the API server's client certificate for the authorization webhook.")
+	fs.StringVar(&c.authz.TokenFile, "authz-webhook-token-file", "", "Bearer token the API server may present to the authorization webhook instead of a client certificate.")
 	fs.IntVar(&c.access.MaxSubjectsPerBinding, "max-subjects-per-binding", 1000, "Most subjects in one RoleBinding; larger groups are sharded over several.")
 	return c
 }
@@ -146,6 +153,17 @@ func (c *config) complete() error {
 	if c.scim.ShutdownDelay < 0 || c.scim.ShutdownDelay >= c.scim.ShutdownTimeout {
 		return fmt.Errorf("--shutdown-delay (%s) must be at least 0 and shorter than --shutdown-timeout (%s)", c.scim.ShutdownDelay, c.scim.ShutdownTimeout)
 	}
+	if c.authzWebhookEnabled() {
+		if !comps.controllers {
+			return errors.New("--authz-webhook-bind-address needs the controllers component")
+		}
+		if c.authz.TLSCertFile == "" || c.authz.TLSKeyFile == "" {
+			return errors.New("--authz-webhook-bind-address needs --authz-webhook-tls-cert-file and --authz-webhook-tls-key-file")
+		}
+		if c.authz.ClientCAFile == "" && c.authz.TokenFile == "" {
+			return errors.New("--authz-webhook-bind-address needs --authz-webhook-client-ca or --authz-webhook-token-file to authenticate the API server")
+		}
+	}
 	if comps.controllers && c.leaderElect {
 		c.election.Name = leaseName
 		if c.election.Namespace == "" {
@@ -157,4 +175,9 @@ func (c *config) complete() error {
 		}
 	}
 	return nil
+}
+
+// authzWebhookEnabled reports whether --authz-webhook-bind-address turns the webhook on.
+func (c *config) authzWebhookEnabled() bool {
+	return c.authz.BindAddress != "" && c.authz.BindAddress != "0"
 }
