@@ -74,12 +74,14 @@ func parseComponents(s string) (components, error) {
 
 func bindFlags(fs *flag.FlagSet, dev bool) *config {
 	c := &config{}
-	scimAddr, metricsAddr, probeAddr := ":8080", ":9090", ":8081"
+	scimAddr, metricsAddr, probeAddr, authzAddr := ":8080", ":9090", ":8081", "0"
 	shutdownDelay := 5 * time.Second
 	if dev {
 		// Dev mode listens on loopback only, needs no metrics or probe endpoints, and has no load
 		// balancer to wait for on Ctrl-C.
 		scimAddr, metricsAddr, probeAddr, shutdownDelay = "127.0.0.1:8080", "0", "0", 0
+		// Dev mode puts the authorization webhook in front of its API server's RBAC.
+		authzAddr = "127.0.0.1:9443"
 		fs.StringVar(&c.devDir, "dir", ".dev", "Directory for the dev cluster's kubeconfig, token and logs.")
 	}
 	fs.StringVar(&c.componentList, "components", "scim,controllers", "Parts of kubescim to run: scim (the SCIM server, on every replica), controllers (RBAC, leader-elected with --leader-elect), or both.")
@@ -113,7 +115,7 @@ func bindFlags(fs *flag.FlagSet, dev bool) *config {
 	fs.BoolVar(&c.access.ServiceAccounts, "service-accounts", false, "Keep one ServiceAccount per active user and bind it next to the User subject.")
 	fs.StringVar(&c.access.ServiceAccountNamespace, "service-account-namespace", "kubescim-users", "Namespace of the per-user ServiceAccounts.")
 	fs.StringVar(&c.bindableRoles, "bindable-roles", "ClusterRole/view,ClusterRole/edit,ClusterRole/admin", "Roles ScimGroupBindings may grant (Kind/name, comma-separated; a bare name is a ClusterRole).")
-	fs.StringVar(&c.authz.BindAddress, "authz-webhook-bind-address", "0", "Address of the authorization webhook (SubjectAccessReview, TLS, controllers component only); 0 disables it.")
+	fs.StringVar(&c.authz.BindAddress, "authz-webhook-bind-address", authzAddr, "Address of the authorization webhook (SubjectAccessReview, TLS, controllers component only); 0 disables it.")
 	fs.StringVar(&c.authz.TLSCertFile, "authz-webhook-tls-cert-file", "", "TLS certificate of the authorization webhook; reloaded on change.")
 	fs.StringVar(&c.authz.TLSKeyFile, "authz-webhook-tls-key-file", "", "TLS private key of the authorization webhook.")
 	fs.StringVar(&c.authz.ClientCAFile, "authz-webhook-client-ca", "", "CA certificates that sign the API server's client certificate for the authorization webhook.")

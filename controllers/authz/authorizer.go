@@ -71,6 +71,9 @@ type authorizer struct {
 // so no group membership can lock anyone out.
 func (a *authorizer) decide(ctx context.Context, spec *authzv1.SubjectAccessReviewSpec) decision {
 	user := spec.User
+	if selfReview(spec.ResourceAttributes) {
+		return decision{}
+	}
 	if a.opts.ServiceAccounts && strings.HasPrefix(user, saUserPrefix) {
 		return a.decideServiceAccount(ctx, strings.TrimPrefix(user, saUserPrefix))
 	}
@@ -121,6 +124,21 @@ func (a *authorizer) decideServiceAccount(ctx context.Context, nsName string) de
 		return decision{denied: true, reason: reasonDeleted}
 	}
 	return decision{}
+}
+
+// selfReview reports whether the request asks what the requester itself may do or who it is
+// (kubectl auth can-i, kubectl auth whoami). Those reveal nothing but the requester's own access,
+// and answering them lets `kubectl auth can-i` tell a deactivated user "no" rather than fail.
+func selfReview(r *authzv1.ResourceAttributes) bool {
+	if r == nil || r.Verb != "create" || r.Subresource != "" {
+		return false
+	}
+	switch r.Group + "/" + r.Resource {
+	case "authorization.k8s.io/selfsubjectaccessreviews", "authorization.k8s.io/selfsubjectrulesreviews",
+		"authentication.k8s.io/selfsubjectreviews":
+		return true
+	}
+	return false
 }
 
 // live reports whether u is a user kubescim grants access to.

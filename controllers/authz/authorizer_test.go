@@ -110,9 +110,15 @@ func TestDecide(t *testing.T) {
 	tests := []struct {
 		user   string
 		groups []string
+		attrs  *authzv1.ResourceAttributes
 		denied bool
 		reason string
 	}{
+		// A deactivated user may still ask what it may do (kubectl auth can-i), nothing else.
+		{user: testPrefix + "bob@example.com", attrs: &authzv1.ResourceAttributes{Verb: "create", Group: "authorization.k8s.io", Resource: "selfsubjectaccessreviews"}},
+		{user: testPrefix + "bob@example.com", attrs: &authzv1.ResourceAttributes{Verb: "create", Group: "authentication.k8s.io", Resource: "selfsubjectreviews"}},
+		{user: testPrefix + "bob@example.com", attrs: &authzv1.ResourceAttributes{Verb: "create", Group: "authorization.k8s.io", Resource: "subjectaccessreviews"}, denied: true, reason: reasonInactive},
+		{user: testPrefix + "bob@example.com", attrs: &authzv1.ResourceAttributes{Verb: "delete", Group: "authorization.k8s.io", Resource: "selfsubjectaccessreviews"}, denied: true, reason: reasonInactive},
 		{user: testPrefix + "alice@example.com"},
 		{user: testPrefix + "bob@example.com", denied: true, reason: reasonInactive},
 		{user: testPrefix + "nobody@example.com", denied: true, reason: reasonInactive},
@@ -141,7 +147,7 @@ func TestDecide(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.user, func(t *testing.T) {
-			d := a.decide(context.Background(), &authzv1.SubjectAccessReviewSpec{User: tt.user, Groups: tt.groups})
+			d := a.decide(context.Background(), &authzv1.SubjectAccessReviewSpec{User: tt.user, Groups: tt.groups, ResourceAttributes: tt.attrs})
 			if d.err != nil {
 				t.Fatalf("decide: %v", d.err)
 			}

@@ -26,6 +26,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -209,4 +210,23 @@ func (s *Server) Start(ctx context.Context) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// MatchCondition is the CEL expression for an AuthorizationConfiguration's matchConditions that
+// sends the webhook only requests of users it may deny: names with the subject prefix (never
+// system:*) and, with per-user ServiceAccounts, the ServiceAccounts in their namespace. Everyone
+// else, admins and system identities included, never reaches the webhook.
+func MatchCondition(opts controllers.Options) string {
+	users := "!request.user.startsWith('system:')"
+	if opts.SubjectPrefix != "" {
+		users = "request.user.startsWith(" + strconv.Quote(opts.SubjectPrefix) + ") && " + users
+	}
+	if !opts.ServiceAccounts {
+		return users
+	}
+	ns := opts.ServiceAccountNamespace
+	if ns == "" {
+		ns = controllers.DefaultServiceAccountNamespace
+	}
+	return "(" + users + ") || request.user.startsWith(" + strconv.Quote(saUserPrefix+ns+":") + ")"
 }
