@@ -18,6 +18,7 @@ package e2e
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -62,12 +64,19 @@ type authzEnv struct {
 func startAuthzEnv(t testing.TB, webhook bool, opts controllers.Options) *authzEnv {
 	t.Helper()
 	ctrl.SetLogger(logr.Discard())
+	klog.SetLogger(logr.Discard()) // client-go's event broadcaster complains when a manager stops
 	opts.BindableRoles = []controllers.RoleName{{Kind: "ClusterRole", Name: authzRole}}
 	if opts.ServiceAccounts && opts.ServiceAccountNamespace == "" {
 		opts.ServiceAccountNamespace = controllers.DefaultServiceAccountNamespace
 	}
 	e := &authzEnv{opts: opts}
-	devOpts := devcluster.Options{Dir: t.TempDir(), CRDDirs: []string{"../../config/crd/bases"}}
+	dir := t.TempDir()
+	// KUBESCIM_AUTHZ_DEBUG_DIR keeps the cluster's files, kube-apiserver.log and the webhook's
+	// configuration among them, for a look afterwards.
+	if d := os.Getenv("KUBESCIM_AUTHZ_DEBUG_DIR"); d != "" {
+		dir = d
+	}
+	devOpts := devcluster.Options{Dir: dir, CRDDirs: []string{"../../config/crd/bases"}}
 	if webhook {
 		e.addr = freeAddr(t)
 		devOpts.AuthzWebhook = &devcluster.AuthzWebhook{Address: e.addr, MatchCondition: authz.MatchCondition(opts)}
