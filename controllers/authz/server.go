@@ -107,7 +107,7 @@ func New(mgr manager.Manager, opts Options) (*Server, error) {
 			return nil, fmt.Errorf("the authorization webhook's token file %s is empty", opts.TokenFile)
 		}
 	}
-	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
+	tlsConfig := serverTLS(nil)
 	if opts.ClientCAFile != "" {
 		pem, err := os.ReadFile(opts.ClientCAFile)
 		if err != nil {
@@ -117,9 +117,7 @@ func New(mgr manager.Manager, opts Options) (*Server, error) {
 		if !pool.AppendCertsFromPEM(pem) {
 			return nil, fmt.Errorf("no certificates in the authorization webhook's client CA %s", opts.ClientCAFile)
 		}
-		// A certificate is optional at the TLS level so that a token can be used instead, but
-		// one that is given must verify; the handler refuses requests with neither.
-		tlsConfig.ClientCAs, tlsConfig.ClientAuth = pool, tls.VerifyClientCertIfGiven
+		tlsConfig = serverTLS(pool)
 	}
 	bound, err := watchBindings(mgr)
 	if err != nil {
@@ -128,6 +126,17 @@ func New(mgr manager.Manager, opts Options) (*Server, error) {
 	h.authz = &authorizer{users: mgr.GetCache(), bound: bound, opts: opts.Access}
 	registerMetrics()
 	return &Server{opts: opts, handler: h, tls: tlsConfig, log: ctrl.Log.WithName("authz-webhook")}, nil
+}
+
+// serverTLS is the listener's TLS configuration with clientCAs (nil: tokens only). A client
+// certificate is optional at the TLS level so that a token can be used instead, but one that is
+// given must verify; the handler refuses requests with neither.
+func serverTLS(clientCAs *x509.CertPool) *tls.Config {
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if clientCAs != nil {
+		c.ClientCAs, c.ClientAuth = clientCAs, tls.VerifyClientCertIfGiven
+	}
+	return c
 }
 
 // watchBindings counts the subjects of managed bindings from the cache's informers.
