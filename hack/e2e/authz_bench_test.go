@@ -75,9 +75,12 @@ func benchAuthzRevocation(b *testing.B, namespaces int, webhook bool) {
 	ctx := context.Background()
 	e := startAuthzEnv(b, webhook, controllers.Options{SubjectPrefix: "oidc:"})
 	if webhook {
-		e.startWebhook(b)
+		// One process, one cache, as the controllers component runs them: the webhook sees a
+		// deactivation no later than the controllers start rewriting RoleBindings.
+		e.startWebhookAndControllers(b)
+	} else {
+		e.startControllers(b)
 	}
-	e.startControllers(b)
 	// A client without client-side rate limiting, so the polling measures the API server.
 	cfg := rest.CopyConfig(e.cluster.Config)
 	cfg.QPS = -1

@@ -165,18 +165,31 @@ func (e *authzEnv) startControllers(t testing.TB) (stop func()) {
 // startWebhook runs the webhook alone: controllers.New only registers the indexes and
 // informers it reads, and the controllers themselves never run in this manager.
 func (e *authzEnv) startWebhook(t testing.TB) {
+	e.startManager(t, func(mgr manager.Manager) error { return e.addWebhook(mgr, false) })
+}
+
+// startWebhookAndControllers runs both on one cache, as the controllers component does.
+func (e *authzEnv) startWebhookAndControllers(t testing.TB) {
+	e.startManager(t, func(mgr manager.Manager) error { return e.addWebhook(mgr, true) })
+}
+
+func (e *authzEnv) addWebhook(mgr manager.Manager, withControllers bool) error {
+	ctrls, err := controllers.New(mgr, e.opts)
+	if err != nil {
+		return err
+	}
+	if withControllers {
+		if err := mgr.Add(manager.RunnableFunc(ctrls.Run)); err != nil {
+			return err
+		}
+	}
 	files := e.cluster.AuthzWebhook
-	e.startManager(t, func(mgr manager.Manager) error {
-		if _, err := controllers.New(mgr, e.opts); err != nil {
-			return err
-		}
-		w, err := authz.New(mgr, authz.Options{BindAddress: e.addr, TLSCertFile: files.CertFile, TLSKeyFile: files.KeyFile,
-			ClientCAFile: files.ClientCAFile, Access: e.opts})
-		if err != nil {
-			return err
-		}
-		return mgr.Add(w)
-	})
+	w, err := authz.New(mgr, authz.Options{BindAddress: e.addr, TLSCertFile: files.CertFile, TLSKeyFile: files.KeyFile,
+		ClientCAFile: files.ClientCAFile, Access: e.opts})
+	if err != nil {
+		return err
+	}
+	return mgr.Add(w)
 }
 
 // review asks the API server's authorizer whether user (in groups) may list pods in namespace.
