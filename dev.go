@@ -29,6 +29,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/kubescim/kubescim/controllers/authz"
 	"github.com/kubescim/kubescim/hack/devcluster"
 )
 
@@ -43,11 +44,15 @@ func runDev(ctx context.Context, c *config) error {
 	if err != nil {
 		return err
 	}
-	cluster, err := devcluster.Start(ctx, devcluster.Options{
+	opts := devcluster.Options{
 		Dir:               c.devDir,
 		CRDDirs:           []string{filepath.Join(configDir, "crd", "bases")},
 		ControllerManager: true,
-	})
+	}
+	if c.authzWebhookEnabled() {
+		opts.AuthzWebhook = &devcluster.AuthzWebhook{Address: c.authz.BindAddress, MatchCondition: authz.MatchCondition(c.access)}
+	}
+	cluster, err := devcluster.Start(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("starting dev cluster: %w", err)
 	}
@@ -60,6 +65,9 @@ func runDev(ctx context.Context, c *config) error {
 		if err := createNamespace(ctx, cluster.Config, c.access.ServiceAccountNamespace); err != nil {
 			return err
 		}
+	}
+	if files := cluster.AuthzWebhook; files != nil {
+		c.authz.TLSCertFile, c.authz.TLSKeyFile, c.authz.ClientCAFile = files.CertFile, files.KeyFile, files.ClientCAFile
 	}
 	tokenFile := filepath.Join(c.devDir, "token")
 	if err := writeDevToken(tokenFile); err != nil {
@@ -78,6 +86,10 @@ func runDev(ctx context.Context, c *config) error {
     kubectl --kubeconfig %[3]s get scimusers,scimgroups,scimgroupbindings
     kubectl --kubeconfig %[3]s auth can-i create deployments -n team-a --as alice@example.com
 `, base, tokenFile, cluster.KubeconfigPath)
+	if cluster.AuthzWebhook != nil {
+		fmt.Printf("  The API server asks kubescim's authorization webhook (https://%s%s) before RBAC:\n"+
+			"  a deactivated user is denied at once, before the RoleBindings are rewritten.\n", c.authz.BindAddress, authz.Path)
+	}
 	return run(ctx, c, cluster.Config)
 }
 

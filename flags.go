@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubescim/kubescim/controllers"
+	"github.com/kubescim/kubescim/controllers/authz"
 	"github.com/kubescim/kubescim/scimserver"
 )
 
@@ -50,6 +51,7 @@ type config struct {
 	devDir           string
 	scim             scimserver.Options
 	access           controllers.Options
+	authz            authz.Options
 }
 
 // components are the parts of kubescim this process runs.
@@ -72,12 +74,14 @@ func parseComponents(s string) (components, error) {
 
 func bindFlags(fs *flag.FlagSet, dev bool) *config {
 	c := &config{}
-	scimAddr, metricsAddr, probeAddr := ":8080", ":9090", ":8081"
+	scimAddr, metricsAddr, probeAddr, authzAddr := ":8080", ":9090", ":8081", "0"
 	shutdownDelay := 5 * time.Second
 	if dev {
 		// Dev mode listens on loopback only, needs no metrics or probe endpoints, and has no load
 		// balancer to wait for on Ctrl-C.
 		scimAddr, metricsAddr, probeAddr, shutdownDelay = "127.0.0.1:8080", "0", "0", 0
+		// Dev mode puts the authorization webhook in front of its API server's RBAC.
+		authzAddr = "127.0.0.1:9443"
 		fs.StringVar(&c.devDir, "dir", ".dev", "Directory for the dev cluster's kubeconfig, token and logs.")
 	}
 	fs.StringVar(&c.componentList, "components", "scim,controllers", "Parts of kubescim to run: scim (the SCIM server, on every replica), controllers (RBAC, leader-elected with --leader-elect), or both.")
@@ -111,6 +115,11 @@ func bindFlags(fs *flag.FlagSet, dev bool) *config {
 	fs.BoolVar(&c.access.ServiceAccounts, "service-accounts", false, "Keep one ServiceAccount per active user and bind it next to the User subject.")
 	fs.StringVar(&c.access.ServiceAccountNamespace, "service-account-namespace", "kubescim-users", "Namespace of the per-user ServiceAccounts.")
 	fs.StringVar(&c.bindableRoles, "bindable-roles", "ClusterRole/view,ClusterRole/edit,ClusterRole/admin", "Roles ScimGroupBindings may grant (Kind/name, comma-separated; a bare name is a ClusterRole).")
+	fs.StringVar(&c.authz.BindAddress, "authz-webhook-bind-address", authzAddr, "Address of the authorization webhook (SubjectAccessReview, TLS, controllers component only); 0 disables it.")
+	fs.StringVar(&c.authz.TLSCertFile, "authz-webhook-tls-cert-file", "", "TLS certificate of the authorization webhook; reloaded on change.")
+	fs.StringVar(&c.authz.TLSKeyFile, "authz-webhook-tls-key-file", "", "TLS private key of the authorization webhook.")
+	fs.StringVar(&c.authz.ClientCAFile, "authz-webhook-client-ca", "", "CA certificates that sign the API server's client certificate for the authorization webhook.")
+	fs.StringVar(&c.authz.TokenFile, "authz-webhook-token-file", "", "Bearer token the API server may present to the authorization webhook instead of a client certificate.")
 	fs.IntVar(&c.access.MaxSubjectsPerBinding, "max-subjects-per-binding", 1000, "Most subjects in one RoleBinding; larger groups are sharded over several.")
 	return c
 }
@@ -146,6 +155,17 @@ func (c *config) complete() error {
 	if c.scim.ShutdownDelay < 0 || c.scim.ShutdownDelay >= c.scim.ShutdownTimeout {
 		return fmt.Errorf("--shutdown-delay (%s) must be at least 0 and shorter than --shutdown-timeout (%s)", c.scim.ShutdownDelay, c.scim.ShutdownTimeout)
 	}
+	if c.authzWebhookEnabled() {
+		if !comps.controllers {
+			return errors.New("--authz-webhook-bind-address needs the controllers component")
+		}
+		if c.authz.TLSCertFile == "" || c.authz.TLSKeyFile == "" {
+			return errors.New("--authz-webhook-bind-address needs --authz-webhook-tls-cert-file and --authz-webhook-tls-key-file")
+		}
+		if c.authz.ClientCAFile == "" && c.authz.TokenFile == "" {
+			return errors.New("--authz-webhook-bind-address needs --authz-webhook-client-ca or --authz-webhook-token-file to authenticate the API server")
+		}
+	}
 	if comps.controllers && c.leaderElect {
 		c.election.Name = leaseName
 		if c.election.Namespace == "" {
@@ -157,4 +177,9 @@ func (c *config) complete() error {
 		}
 	}
 	return nil
+}
+
+// authzWebhookEnabled reports whether --authz-webhook-bind-address turns the webhook on.
+func (c *config) authzWebhookEnabled() bool {
+	return c.authz.BindAddress != "" && c.authz.BindAddress != "0"
 }

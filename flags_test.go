@@ -106,3 +106,29 @@ func TestShutdownFlags(t *testing.T) {
 		t.Error("a shutdown delay longer than the timeout was accepted")
 	}
 }
+
+func TestAuthzWebhookFlags(t *testing.T) {
+	tlsFlags := []string{"--authz-webhook-bind-address=:9443", "--authz-webhook-tls-cert-file=tls.crt", "--authz-webhook-tls-key-file=tls.key"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		err  string
+	}{
+		{"off by default", []string{"--components=controllers"}, ""},
+		{"client CA", append([]string{"--components=controllers", "--authz-webhook-client-ca=ca.crt"}, tlsFlags...), ""},
+		{"token", append([]string{"--components=controllers", "--authz-webhook-token-file=token"}, tlsFlags...), ""},
+		{"no caller authentication", append([]string{"--components=controllers"}, tlsFlags...), "to authenticate the API server"},
+		{"no TLS", []string{"--components=controllers", "--authz-webhook-bind-address=:9443", "--authz-webhook-client-ca=ca.crt"}, "tls-cert-file"},
+		{"SCIM component only", append([]string{"--components=scim", "--scim-token-file=/dev/null", "--authz-webhook-client-ca=ca.crt"}, tlsFlags...), "needs the controllers component"},
+	} {
+		c, err := parse(t, tc.args...)
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.err)
+		case tc.err == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.name == "off by default" && c.authzWebhookEnabled():
+			t.Errorf("%s: the webhook is enabled", tc.name)
+		}
+	}
+}

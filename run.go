@@ -34,6 +34,7 @@ import (
 
 	scimv1alpha1 "github.com/kubescim/kubescim/api/v1alpha1"
 	"github.com/kubescim/kubescim/controllers"
+	"github.com/kubescim/kubescim/controllers/authz"
 	"github.com/kubescim/kubescim/scimserver"
 )
 
@@ -97,6 +98,19 @@ func addControllers(mgr manager.Manager, c *config, restConfig *rest.Config) err
 	}
 	if err := mgr.Add(r); err != nil {
 		return fmt.Errorf("adding controllers: %w", err)
+	}
+	if !c.authzWebhookEnabled() {
+		return nil
+	}
+	// Every replica answers the API server from its own cache, leader or not.
+	opts := c.authz
+	opts.Access = c.access
+	webhook, err := authz.New(mgr, opts)
+	if err != nil {
+		return fmt.Errorf("setting up the authorization webhook: %w", err)
+	}
+	if err := mgr.Add(webhook); err != nil {
+		return fmt.Errorf("adding the authorization webhook: %w", err)
 	}
 	return nil
 }

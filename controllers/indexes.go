@@ -37,6 +37,11 @@ const (
 	indexOwningBinding = "kubescim.controllers.binding"
 )
 
+// IndexSubjectName is the cache index of ScimUsers by RBAC User subject name (prefix included,
+// the name nameSubject gives), for the other parts of the controllers component: the
+// authorization webhook (controllers/authz) looks users up by it. New registers it.
+const IndexSubjectName = indexSubjectName
+
 func setupControllerIndexes(ctx context.Context, indexer client.FieldIndexer, opts Options) error {
 	byBinding := func(o client.Object) []string {
 		if o.GetLabels()[scimv1.ManagedByLabel] != scimv1.ManagedByValue {

@@ -880,3 +880,67 @@ func TestShutdownDelayBeforeTimeout(t *testing.T) {
 		t.Errorf("shutdown values not applied: args %v, grace %d", args, *d.Spec.Template.Spec.TerminationGracePeriodSeconds)
 	}
 }
+
+// authzWebhook.enabled serves the webhook from the pods that run the controllers only, behind a
+// Service with only that port, admitted by the NetworkPolicy from apiServerFrom.
+func TestAuthzWebhookRunsWithTheControllers(t *testing.T) {
+	set := []string{"authzWebhook.enabled=true", "authzWebhook.secretName=authz-tls", "networkPolicy.enabled=true",
+		"authzWebhook.apiServerFrom[0].ipBlock.cidr=10.0.0.0/24"}
+	for _, tc := range []struct {
+		name, deployment string
+		set              []string
+	}{
+		{"two components", release + "-controller", set},
+		{"combined", release, append([]string{"components.combined=true"}, set...)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			objs := render(t, tc.set...)
+			wantArgs := []string{"--authz-webhook-bind-address=:9443", "--authz-webhook-tls-cert-file=/etc/kubescim/authz-webhook/tls.crt",
+				"--authz-webhook-tls-key-file=/etc/kubescim/authz-webhook/tls.key", "--authz-webhook-client-ca=/etc/kubescim/authz-webhook/ca.crt"}
+			for name, d := range deployments(objs) {
+				c := d.Spec.Template.Spec.Containers[0]
+				has := slices.Contains(c.Args, wantArgs[0]) || containerPort(c, "authz-webhook") != 0
+				if name != tc.deployment {
+					if has {
+						t.Errorf("Deployment %s (no controllers) serves the webhook", name)
+					}
+					continue
+				}
+				for _, a := range wantArgs {
+					if !slices.Contains(c.Args, a) {
+						t.Errorf("Deployment %s lacks %s: %v", name, a, c.Args)
+					}
+				}
+				if containerPort(c, "authz-webhook") != 9443 {
+					t.Errorf("Deployment %s ports %+v, want authz-webhook 9443", name, c.Ports)
+				}
+			}
+			var svc corev1.Service
+			find(t, objs, "Service", release+"-authz-webhook", &svc)
+			if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].TargetPort.String() != "authz-webhook" {
+				t.Errorf("webhook Service ports %+v, want only authz-webhook", svc.Spec.Ports)
+			}
+			var d appsv1.Deployment
+			find(t, objs, "Deployment", tc.deployment, &d)
+			if !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(d.Spec.Template.Labels)) {
+				t.Errorf("webhook Service selector %v does not select %s", svc.Spec.Selector, tc.deployment)
+			}
+			var np networkingv1.NetworkPolicy
+			find(t, objs, "NetworkPolicy", tc.deployment, &np)
+			admitted := false
+			for _, rule := range np.Spec.Ingress {
+				for _, p := range rule.Ports {
+					if p.Port.String() == "authz-webhook" {
+						admitted = len(rule.From) == 1 && rule.From[0].IPBlock != nil && rule.From[0].IPBlock.CIDR == "10.0.0.0/24"
+					}
+				}
+			}
+			if !admitted {
+				t.Errorf("NetworkPolicy %s does not admit the webhook port from apiServerFrom: %+v", tc.deployment, np.Spec.Ingress)
+			}
+		})
+	}
+	if _, err := helm(t, "template", release, ".", "--kube-version", kubeVersion, "--set", "authzWebhook.enabled=true"); err == nil {
+		t.Error("authzWebhook.enabled without authzWebhook.secretName rendered")
+	}
+}

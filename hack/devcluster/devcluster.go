@@ -48,6 +48,9 @@ type Options struct {
 	// ReadyTimeout bounds the wait for the controller manager to fill the aggregated roles.
 	// Default 2 minutes.
 	ReadyTimeout time.Duration
+	// AuthzWebhook, when set, configures the API server to ask kubescim's authorization webhook
+	// before RBAC; its certificates and configuration are written into Dir/authz-webhook.
+	AuthzWebhook *AuthzWebhook
 }
 
 // Cluster is a running dev cluster.
@@ -58,6 +61,8 @@ type Cluster struct {
 	KubeconfigPath string
 	// ControllerManagerLogPath is kube-controller-manager's log, empty without it.
 	ControllerManagerLogPath string
+	// AuthzWebhook are the files the authorization webhook serves with, nil without it.
+	AuthzWebhook *AuthzWebhookFiles
 
 	env      *envtest.Environment
 	kcm      *controllerManager
@@ -131,6 +136,15 @@ func (c *Cluster) startControlPlane(opts Options, binDir string) (*rest.Config, 
 	env.ControlPlane.APIServer = &envtest.APIServer{CertDir: certDir, Out: c.apiLog, Err: c.apiLog}
 	// Without a bound, a stopping kube-apiserver waits a minute for clients' watches to end.
 	env.ControlPlane.APIServer.Configure().Set("shutdown-watch-termination-grace-period", "2s")
+	if opts.AuthzWebhook != nil {
+		files, err := writeAuthzWebhook(filepath.Join(opts.Dir, "authz-webhook"), *opts.AuthzWebhook)
+		if err != nil {
+			return nil, err
+		}
+		c.AuthzWebhook = files
+		// The two flags exclude each other; the configuration lists RBAC after the webhook.
+		env.ControlPlane.APIServer.Configure().Disable("authorization-mode").Set("authorization-config", files.ConfigFile)
+	}
 	env.ControlPlane.Etcd = &envtest.Etcd{DataDir: dataDir}
 	cfg, err := env.Start()
 	if err != nil {

@@ -82,7 +82,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 	var answers []string
 	for i, block := range blocks {
 		if want, ok := canIExpectation(block); ok {
-			answers = append(answers, want)
+			answers = append(answers, strings.SplitN(want, " ", 2)[0])
 			if got := runUntil(t, block, work, env, want); got != want {
 				t.Fatalf("walkthrough block %d printed %q within %s, want %q:\n%s\nkubescim dev log:\n%s",
 					i+1, got, accessTimeout, want, block, dev.logTail())
@@ -105,7 +105,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 
 var (
 	shBlock       = regexp.MustCompile("(?s)\x60\x60\x60sh\n(.*?)\x60\x60\x60")
-	expectComment = regexp.MustCompile(`#\s*(yes|no)\s*$`)
+	expectComment = regexp.MustCompile(`#\s*((?:yes|no)(?: - [^\n]*)?)\s*$`)
 )
 
 // walkthroughBlocks returns the sh code blocks between the walkthrough markers.
@@ -183,7 +183,7 @@ func startDev(t *testing.T, root, binary, dir string) *devProcess {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = logFile.Close() })
-	d.cmd = exec.Command(binary, "dev", "--dir", dir, "--scim-bind-address", addr)
+	d.cmd = exec.Command(binary, "dev", "--dir", dir, "--scim-bind-address", addr, "--authz-webhook-bind-address", freeAddr(t))
 	d.cmd.Dir = root // kubescim dev reads config/crd/bases and config/samples
 	// As a reader runs it: without KUBEBUILDER_ASSETS when the binaries are where
 	// hack/setup-envtest.sh puts them, so kubescim dev must find them itself.

@@ -107,6 +107,12 @@ spec:
         - --service-account-namespace={{ $.Values.serviceAccounts.namespace }}
         - --bindable-roles={{ include "kubescim.bindableRolesFlag" $ }}
         - --max-subjects-per-binding={{ int64 $.Values.maxSubjectsPerBinding }}
+        {{- if $.Values.authzWebhook.enabled }}
+        - --authz-webhook-bind-address=:{{ int $.Values.authzWebhook.port }}
+        - --authz-webhook-tls-cert-file=/etc/kubescim/authz-webhook/tls.crt
+        - --authz-webhook-tls-key-file=/etc/kubescim/authz-webhook/tls.key
+        - --authz-webhook-client-ca=/etc/kubescim/authz-webhook/ca.crt
+        {{- end }}
         {{- end }}
         - --zap-log-level={{ $.Values.logging.level }}
         - --zap-encoder={{ $.Values.logging.encoder }}
@@ -124,6 +130,11 @@ spec:
         {{- if $serves }}
         - name: scim
           containerPort: {{ include "kubescim.scimPort" $ }}
+          protocol: TCP
+        {{- end }}
+        {{- if and $controls $.Values.authzWebhook.enabled }}
+        - name: authz-webhook
+          containerPort: {{ int $.Values.authzWebhook.port }}
           protocol: TCP
         {{- end }}
         - name: metrics
@@ -165,6 +176,11 @@ spec:
           mountPath: /etc/kubescim/tls
           readOnly: true
         {{- end }}
+        {{- if and $controls $.Values.authzWebhook.enabled }}
+        - name: authz-webhook
+          mountPath: /etc/kubescim/authz-webhook
+          readOnly: true
+        {{- end }}
       volumes:
       - name: tmp
         emptyDir: {}
@@ -172,6 +188,11 @@ spec:
       - name: scim-tls
         secret:
           secretName: {{ include "kubescim.tlsSecretName" $ }}
+      {{- end }}
+      {{- if and $controls $.Values.authzWebhook.enabled }}
+      - name: authz-webhook
+        secret:
+          secretName: {{ required "authzWebhook.secretName is required with authzWebhook.enabled" $.Values.authzWebhook.secretName }}
       {{- end }}
       {{- with $.Values.nodeSelector }}
       nodeSelector:
