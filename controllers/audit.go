@@ -62,7 +62,7 @@ type subjectOwner struct {
 }
 
 func ownerOf(u *scimv1.ScimUser) subjectOwner {
-	o := subjectOwner{userID: string(u.UID), userName: u.Spec.UserName, changedBy: u.Annotations[scimv1.ChangedByAnnotation],
+	o := subjectOwner{userID: scimv1.ScimID(u), userName: u.Spec.UserName, changedBy: u.Annotations[scimv1.ChangedByAnnotation],
 		source: userFromScimUser}
 	if t, err := time.Parse(time.RFC3339Nano, u.Annotations[scimv1.ChangedAtAnnotation]); err == nil {
 		o.changedAt = t

@@ -129,7 +129,7 @@ func TestConcurrentUserUpdatesRetryConflicts(t *testing.T) {
 			t.Errorf("PATCH %d: status %d, want 200", i, c)
 		}
 	}
-	if got := len(userByUID(t, id).Spec.Emails); got != n {
+	if got := len(userByScimID(t, id).Spec.Emails); got != n {
 		t.Errorf("%d emails stored, want %d: an update was lost", got, n)
 	}
 }

@@ -50,7 +50,7 @@ func groupSpecFromMap(in map[string]any, memberOf []string) (v1alpha1.ScimGroupS
 // groupResource renders the full SCIM representation of g (before projection). members is read
 // from the memberOf index, and only when withMembers is set: a group may have 100,000 members.
 func (s *Server) groupResource(ctx context.Context, g *v1alpha1.ScimGroup, base string, withMembers bool) (map[string]any, error) {
-	id := string(g.UID)
+	id := v1alpha1.ScimID(g)
 	m := map[string]any{
 		"id":          id,
 		"displayName": g.Spec.DisplayName,
@@ -86,13 +86,13 @@ func (s *Server) groupMembers(ctx context.Context, g *v1alpha1.ScimGroup, base s
 	}
 	out := make([]any, 0, len(users)+len(groups))
 	for _, u := range users {
-		id := string(u.UID)
+		id := v1alpha1.ScimID(u)
 		out = append(out, map[string]any{
 			"value": id, "display": u.Spec.UserName, "type": "User", "$ref": base + "/Users/" + id,
 		})
 	}
 	for _, sub := range groups {
-		id := string(sub.UID)
+		id := v1alpha1.ScimID(sub)
 		out = append(out, map[string]any{
 			"value": id, "display": sub.Spec.DisplayName, "type": "Group", "$ref": base + "/Groups/" + id,
 		})

@@ -127,10 +127,11 @@ func (s *Server) userGroups(ctx context.Context, u *v1alpha1.ScimUser, base stri
 		if i < direct {
 			kind = "direct"
 		}
+		id := v1alpha1.ScimID(&g)
 		out = append(out, map[string]any{
-			"value":   string(g.UID),
+			"value":   id,
 			"display": g.Spec.DisplayName,
-			"$ref":    base + "/Groups/" + string(g.UID),
+			"$ref":    base + "/Groups/" + id,
 			"type":    kind,
 		})
 		queue = append(queue, g.Spec.MemberOf...)
@@ -152,7 +153,7 @@ func (s *Server) userResource(ctx context.Context, u *v1alpha1.ScimUser, base st
 	if err != nil {
 		return nil, err
 	}
-	id := string(u.UID)
+	id := v1alpha1.ScimID(u)
 	m["id"] = id
 	schemas := []any{schema.UserURN}
 	if _, ok := m[schema.EnterpriseUserURN]; ok {

@@ -83,7 +83,7 @@ func TestEntraUserLifecycle(t *testing.T) {
 	patch(`[
 		{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "updatedEmail@microsoft.com"},
 		{"op": "Replace", "path": "name.familyName", "value": "updatedFamilyName"}]`).expect(t, http.StatusOK)
-	u := userByUID(t, id)
+	u := userByScimID(t, id)
 	if len(u.Spec.Emails) != 1 || u.Spec.Emails[0].Value != "updatedEmail@microsoft.com" || u.Spec.Name.FamilyName != "updatedFamilyName" {
 		t.Errorf("after PATCH: emails %v name %+v", u.Spec.Emails, u.Spec.Name)
 	}
@@ -112,7 +112,7 @@ func TestEntraUserLifecycle(t *testing.T) {
 		"displayName": "Updated Display",
 		"name.givenName": "Updated",
 		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department": "Sales"}}]`).expect(t, http.StatusOK)
-	u = userByUID(t, id)
+	u = userByScimID(t, id)
 	if u.Spec.DisplayName != "Updated Display" || u.Spec.Name.GivenName != "Updated" || u.Spec.Enterprise.Department != "Sales" {
 		t.Errorf("after path-less replace: %+v", u.Spec)
 	}
@@ -124,7 +124,7 @@ func TestEntraUserLifecycle(t *testing.T) {
 	for _, v := range []string{`"False"`, `"true"`, `false`} {
 		patch(`[{"op": "Replace", "path": "active", "value": `+v+`}]`).expect(t, http.StatusOK)
 		want := v == `"true"`
-		if got := userByUID(t, id).Spec.IsActive(); got != want {
+		if got := userByScimID(t, id).Spec.IsActive(); got != want {
 			t.Errorf("active after %s = %v", v, got)
 		}
 	}
@@ -138,7 +138,7 @@ func TestEntraAddsWorkEmailWhenNoneExists(t *testing.T) {
 	id := createUser(t, uniq(t, "noemail"), nil)
 	call(t, http.MethodPatch, "/scim/v2/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
 		{"op": "Add", "path": "emails[type eq \"work\"].value", "value": "new@contoso.com"}]}`).expect(t, http.StatusOK)
-	u := userByUID(t, id)
+	u := userByScimID(t, id)
 	if len(u.Spec.Emails) != 1 || u.Spec.Emails[0].Value != "new@contoso.com" || u.Spec.Emails[0].Type != "work" {
 		t.Errorf("emails %+v", u.Spec.Emails)
 	}
@@ -180,7 +180,7 @@ func TestEntraGroupLifecycle(t *testing.T) {
 		t.Fatalf("members after remove %v", m)
 	}
 	patch(`[{"op": "Replace", "path": "displayName", "value": "`+name+`-new"}]`).expect(t, http.StatusNoContent)
-	if got := groupByUID(t, gid).Spec.DisplayName; got != name+"-new" {
+	if got := groupByScimID(t, gid).Spec.DisplayName; got != name+"-new" {
 		t.Errorf("displayName %q", got)
 	}
 	call(t, http.MethodDelete, path, nil).expect(t, http.StatusNoContent)
@@ -201,7 +201,7 @@ func TestEntraUnqualifiedEnterprisePaths(t *testing.T) {
 	patch(fmt.Sprintf(`[{"op": "Add", "path": "manager", "value": [{"$ref": null, "value": %q}]},
 		{"op": "Replace", "path": "employeeNumber", "value": "701984"},
 		{"op": "Add", "path": "department", "value": "Finance"}]`, manager))
-	ent := userByUID(t, id).Spec.Enterprise
+	ent := userByScimID(t, id).Spec.Enterprise
 	if ent == nil || ent.Manager == nil || ent.Manager.Value != manager || ent.EmployeeNumber != "701984" || ent.Department != "Finance" {
 		t.Fatalf("enterprise after unqualified paths: %+v", ent)
 	}
@@ -211,11 +211,11 @@ func TestEntraUnqualifiedEnterprisePaths(t *testing.T) {
 		t.Errorf("manager $ref %v", mgr["$ref"])
 	}
 	patch(`[{"op": "Remove", "path": "manager[value eq \"someone-else\"]"}]`)
-	if ent := userByUID(t, id).Spec.Enterprise; ent.Manager == nil {
+	if ent := userByScimID(t, id).Spec.Enterprise; ent.Manager == nil {
 		t.Error("a removal naming another manager removed the manager")
 	}
 	patch(fmt.Sprintf(`[{"op": "Remove", "path": "manager[value eq \"%s\"]"}]`, manager))
-	if ent := userByUID(t, id).Spec.Enterprise; ent == nil || ent.Manager != nil || ent.Department != "Finance" {
+	if ent := userByScimID(t, id).Spec.Enterprise; ent == nil || ent.Manager != nil || ent.Department != "Finance" {
 		t.Errorf("enterprise after removing the manager: %+v", ent)
 	}
 }

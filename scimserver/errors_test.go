@@ -144,7 +144,7 @@ func TestAPIValidationErrorsOnTheWire(t *testing.T) {
 			if !strings.HasPrefix(detail, tt.attribute+": ") {
 				t.Errorf("detail %q does not start with the attribute %s", detail, tt.attribute)
 			}
-			if strings.Contains(detail, "scim.kubescim.io") || strings.Contains(detail, userByUID(t, id).Name) {
+			if strings.Contains(detail, "scim.kubescim.io") || strings.Contains(detail, userByScimID(t, id).Name) {
 				t.Errorf("detail %q shows an internal object name", detail)
 			}
 		})

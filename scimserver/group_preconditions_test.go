@@ -56,7 +56,7 @@ func TestMemberPatchPreconditionOnTheLiveGroup(t *testing.T) {
 	ctx := context.Background()
 	alice, bob := createUser(t, uniq(t, "alice"), nil), createUser(t, uniq(t, "bob"), nil)
 	gid := createGroup(t, uniq(t, "lagging"))
-	old := groupByUID(t, gid)
+	old := groupByScimID(t, gid)
 	written := old.DeepCopy()
 	written.Spec.ExternalID = "written-by-another-replica"
 	if err := k8sClient.Update(ctx, written); err != nil {

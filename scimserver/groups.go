@@ -100,8 +100,8 @@ func normalizedGroup(r *http.Request) (map[string]any, []string, error) {
 	return norm, ids, nil
 }
 
-// checkDisplayNameFree returns 409 uniqueness when another group (not self) has displayName,
-// case-insensitively. As for users, a rename racing with another write of the same displayName
+// checkDisplayNameFree returns 409 uniqueness when another group (not the object whose uid is
+// self) has displayName, case-insensitively. As for users, a rename racing with another write of the same displayName
 // can slip through; creates rely on the API server's name uniqueness.
 func (s *Server) checkDisplayNameFree(ctx context.Context, displayName, self string) error {
 	groups, err := s.listGroups(ctx, v1alpha1.IndexDisplayName, v1alpha1.FoldKey(displayName))

@@ -89,7 +89,7 @@ func bulkUsers(t *testing.T, prefix string, n int) []string {
 // memberNames lists, from the API server, the SCIM ids of the group's direct members.
 func groupMemberIDs(t *testing.T, groupID string) map[string]bool {
 	t.Helper()
-	g := groupByUID(t, groupID)
+	g := groupByScimID(t, groupID)
 	var users v1alpha1.ScimUserList
 	if err := k8sClient.List(context.Background(), &users); err != nil {
 		t.Fatal(err)
@@ -102,14 +102,14 @@ func groupMemberIDs(t *testing.T, groupID string) map[string]bool {
 	for _, u := range users.Items {
 		for _, n := range u.Spec.MemberOf {
 			if n == g.Name && u.DeletionTimestamp == nil {
-				out[string(u.UID)] = true
+				out[v1alpha1.ScimID(&u)] = true
 			}
 		}
 	}
 	for _, sub := range groups.Items {
 		for _, n := range sub.Spec.MemberOf {
 			if n == g.Name && sub.DeletionTimestamp == nil {
-				out[string(sub.UID)] = true
+				out[v1alpha1.ScimID(&sub)] = true
 			}
 		}
 	}
@@ -130,7 +130,7 @@ func TestGroupLifecycle(t *testing.T) {
 	if !memberIDs(created.body)[alice] || created.header.Get("ETag") == "" {
 		t.Fatalf("create answer %s", created.raw)
 	}
-	g := groupByUID(t, id)
+	g := groupByScimID(t, id)
 	if g.Name != v1alpha1.ObjectNameFor(name) || len(g.Finalizers) != 1 || g.Finalizers[0] != v1alpha1.GroupFinalizer {
 		t.Errorf("group object %s finalizers %v", g.Name, g.Finalizers)
 	}

@@ -43,14 +43,14 @@ func (s *Server) memberByID(ctx context.Context, id string) (client.Object, erro
 		return nil, err
 	}
 	if len(users) > 0 {
-		return users[0], nil
+		return oldest(ctx, id, users), nil
 	}
 	groups, err := s.listGroups(ctx, v1alpha1.IndexUID, id)
 	if err != nil {
 		return nil, err
 	}
 	if len(groups) > 0 {
-		return groups[0], nil
+		return oldest(ctx, id, groups), nil
 	}
 	return nil, nil
 }
@@ -68,7 +68,7 @@ func (s *Server) resolveMembers(ctx context.Context, group *v1alpha1.ScimGroup, 
 			if _, done := found[id]; done || missed[id] {
 				continue
 			}
-			if id == string(group.UID) {
+			if id == v1alpha1.ScimID(group) {
 				return nil, invalidValue("a group cannot be a member of itself")
 			}
 			obj, err := s.memberByID(ctx, id)
@@ -119,9 +119,14 @@ func (s *Server) readMembersThrough(ctx context.Context, missed map[string]bool,
 		if err != nil {
 			return err
 		}
+		byID := map[string][]client.Object{}
 		for _, obj := range objs {
-			found[string(obj.GetUID())] = obj
-			delete(missed, string(obj.GetUID()))
+			id := v1alpha1.ScimID(obj)
+			byID[id] = append(byID[id], obj)
+		}
+		for id, objs := range byID {
+			found[id] = oldest(ctx, id, objs)
+			delete(missed, id)
 		}
 	}
 	return nil
@@ -140,10 +145,10 @@ func (s *Server) currentMembers(ctx context.Context, name string) (map[string]cl
 	}
 	out := make(map[string]client.Object, len(users)+len(groups))
 	for _, u := range users {
-		out[string(u.UID)] = u
+		out[v1alpha1.ScimID(u)] = u
 	}
 	for _, g := range groups {
-		out[string(g.UID)] = g
+		out[v1alpha1.ScimID(g)] = g
 	}
 	return out, nil
 }
@@ -268,7 +273,7 @@ func (s *Server) setMembership(ctx context.Context, obj client.Object, groupName
 				if !want {
 					return nil
 				}
-				return invalidValue("member %s was deleted", obj.GetUID())
+				return invalidValue("member %s was deleted", v1alpha1.ScimID(obj))
 			}
 			current = fresh
 		}

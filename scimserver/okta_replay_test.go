@@ -104,7 +104,7 @@ func TestOktaUserLifecycle(t *testing.T) {
 		if r.body["active"] != active {
 			t.Errorf("active after PATCH = %v, want %v", r.body["active"], active)
 		}
-		if got := userByUID(t, id).Spec.IsActive(); got != active {
+		if got := userByScimID(t, id).Spec.IsActive(); got != active {
 			t.Errorf("stored active %v, want %v", got, active)
 		}
 	}
@@ -126,7 +126,7 @@ func TestOktaGroupPush(t *testing.T) {
 		"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 		"Operations": [{"op": "replace", "value": {"id": %q, "displayName": %q}}]
 	}`, gid, name+" renamed")).expect(t, http.StatusNoContent)
-	if got := groupByUID(t, gid).Spec.DisplayName; got != name+" renamed" {
+	if got := groupByScimID(t, gid).Spec.DisplayName; got != name+" renamed" {
 		t.Errorf("displayName %q", got)
 	}
 

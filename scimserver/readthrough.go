@@ -40,9 +40,10 @@ import (
 // without sending every object.
 
 const (
-	// idLabel holds the SCIM id (the uid) of objects the SCIM server wrote, so that a lookup by
-	// id can be a label selection.
-	idLabel = "scim.kubescim.io/id"
+	// idLabel holds the SCIM id of objects the SCIM server created, so that a lookup by id can
+	// be a label selection. Objects without it (made with kubectl) have their uid as id, and are
+	// found by id in the cache only.
+	idLabel = v1alpha1.IDLabel
 	// externalIDLabel holds a hash of externalId, which may not be a valid label value.
 	externalIDLabel = "scim.kubescim.io/external-id-hash"
 	// readThroughChunk bounds the ids of one live label selection.
@@ -56,15 +57,12 @@ func externalIDHash(externalID string) string {
 	return hex.EncodeToString(sum[:])[:40]
 }
 
-// setLookupLabels sets the labels that the read-through selects on, from obj's uid and
-// externalId.
+// setLookupLabels sets the externalId label that the read-through selects on. The id label is
+// set once, by create (newID): an existing object's id never changes.
 func setLookupLabels(obj client.Object) {
 	l := obj.GetLabels()
 	if l == nil {
 		l = map[string]string{}
-	}
-	if uid := string(obj.GetUID()); uid != "" {
-		l[idLabel] = uid
 	}
 	if ext := externalIDOf(obj); ext != "" {
 		l[externalIDLabel] = externalIDHash(ext)
@@ -88,7 +86,7 @@ func externalIDOf(obj client.Object) string {
 func indexKey(obj client.Object, index string) string {
 	switch index {
 	case v1alpha1.IndexUID:
-		return string(obj.GetUID())
+		return v1alpha1.ScimID(obj)
 	case v1alpha1.IndexExternalID:
 		return externalIDOf(obj)
 	case v1alpha1.IndexUserName:

@@ -20,9 +20,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
@@ -106,7 +109,7 @@ func (s *Server) userByID(ctx context.Context, id string) (*v1alpha1.ScimUser, e
 	if len(users) == 0 {
 		return nil, notFound("User", id)
 	}
-	return users[0], nil
+	return oldest(ctx, id, users), nil
 }
 
 // groupByID finds a group by SCIM id, reading through to the API server on a cache miss.
@@ -118,7 +121,24 @@ func (s *Server) groupByID(ctx context.Context, id string) (*v1alpha1.ScimGroup,
 	if len(groups) == 0 {
 		return nil, notFound("Group", id)
 	}
-	return groups[0], nil
+	return oldest(ctx, id, groups), nil
+}
+
+// oldest picks the object that answers for SCIM id id among objs, live objects that all carry
+// it. More than one means someone copied an object with its id label (kubectl get -o yaml, then
+// create under another name). The oldest (by creation, then name, the same on every replica) is
+// the original the IdP knows; the copies are still listed, under the same id, but a lookup or a
+// write by id never reaches them, and never merges them into one resource.
+func oldest[T client.Object](ctx context.Context, id string, objs []T) T {
+	if len(objs) > 1 {
+		ctrl.LoggerFrom(ctx).Info("More than one object carries one SCIM id label; answering the oldest", "id", id, "objects", len(objs))
+	}
+	return slices.MinFunc(objs, func(a, b T) int {
+		if c := a.GetCreationTimestamp().Compare(b.GetCreationTimestamp().Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.GetName(), b.GetName())
+	})
 }
 
 // stamp records who changed obj and when (read by the controllers' audit log and latency metric),
@@ -135,9 +155,12 @@ func stamp(ctx context.Context, obj client.Object) {
 }
 
 // create creates obj through the API server and waits until the cache has it. A new object
-// was created when it was last modified (meta.created equals meta.lastModified).
+// was created when it was last modified (meta.created equals meta.lastModified). Its SCIM id is
+// a new UUID in the id label of the create request itself: one write per create, and every
+// replica can read the new object through by id at once.
 func (s *Server) create(ctx context.Context, obj client.Object) error {
 	stamp(ctx, obj)
+	obj.GetLabels()[idLabel] = uuid.NewString()
 	ann := obj.GetAnnotations()
 	ann[createdAtAnnotation] = ann[v1alpha1.ChangedAtAnnotation]
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
@@ -148,13 +171,6 @@ func (s *Server) create(ctx context.Context, obj client.Object) error {
 			return err
 		}
 		assign(obj, fresh)
-	}
-	// The id label needs the uid, which the API server has just assigned. Without it only this
-	// replica's cache finds the new object by id until its next write.
-	before := obj.DeepCopyObject().(client.Object)
-	setLookupLabels(obj)
-	if err := s.writer.Patch(cctx, obj, client.MergeFrom(before)); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "Labelling a new object with its SCIM id", "object", klog.KObj(obj))
 	}
 	s.awaitCache(ctx, obj)
 	return nil
@@ -280,12 +296,12 @@ func liveCopy[T client.Object](ctx context.Context, s *Server, obj T) (T, error)
 	defer cancel()
 	if err := s.apiReader.Get(gctx, client.ObjectKeyFromObject(obj), fresh); err != nil {
 		if apierrors.IsNotFound(err) {
-			return zero, notFound(kindOf(obj), string(obj.GetUID()))
+			return zero, notFound(kindOf(obj), v1alpha1.ScimID(obj))
 		}
 		return zero, err
 	}
 	if !live(fresh) || fresh.GetUID() != obj.GetUID() {
-		return zero, notFound(kindOf(obj), string(obj.GetUID()))
+		return zero, notFound(kindOf(obj), v1alpha1.ScimID(obj))
 	}
 	return fresh, nil
 }

@@ -53,7 +53,7 @@ func TestIdentifiersMustBeStrings(t *testing.T) {
 			call(t, tt.method, tt.path, tt.body).expectError(t, http.StatusBadRequest, "invalidValue")
 		})
 	}
-	if got := userByUID(t, uid).Spec.UserName; got != userName {
+	if got := userByScimID(t, uid).Spec.UserName; got != userName {
 		t.Errorf("userName changed to %q", got)
 	}
 }
@@ -68,7 +68,7 @@ func TestPrimaryMovesToTheNewValue(t *testing.T) {
 	primaries := func() []string {
 		t.Helper()
 		var out []string
-		for _, e := range userByUID(t, id).Spec.Emails {
+		for _, e := range userByScimID(t, id).Spec.Emails {
 			if e.Primary {
 				out = append(out, e.Value)
 			}
@@ -89,10 +89,10 @@ func TestPrimaryMovesToTheNewValue(t *testing.T) {
 			t.Errorf("%s: primary emails %v, want only %s", step.name, got, step.want)
 		}
 	}
-	if n := len(userByUID(t, id).Spec.Emails); n != 3 {
+	if n := len(userByScimID(t, id).Spec.Emails); n != 3 {
 		t.Errorf("%d emails, want 3", n)
 	}
-	r := call(t, http.MethodPut, path, map[string]any{"userName": userByUID(t, id).Spec.UserName, "emails": []any{
+	r := call(t, http.MethodPut, path, map[string]any{"userName": userByScimID(t, id).Spec.UserName, "emails": []any{
 		map[string]any{"value": "a@example.com", "primary": true}, map[string]any{"value": "b@example.com", "primary": true},
 	}})
 	r.expectError(t, http.StatusBadRequest, "invalidValue")

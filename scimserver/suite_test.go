@@ -291,35 +291,35 @@ func createGroup(t testing.TB, displayName string, memberIDs ...string) string {
 	return r.str("id")
 }
 
-// userByUID reads the ScimUser with SCIM id id from the API server.
-func userByUID(t testing.TB, id string) *v1alpha1.ScimUser {
+// userByScimID reads the ScimUser with SCIM id id from the API server.
+func userByScimID(t testing.TB, id string) *v1alpha1.ScimUser {
 	t.Helper()
 	var list v1alpha1.ScimUserList
 	if err := k8sClient.List(context.Background(), &list); err != nil {
 		t.Fatalf("listing users: %v", err)
 	}
 	for i := range list.Items {
-		if string(list.Items[i].UID) == id {
+		if v1alpha1.ScimID(&list.Items[i]) == id {
 			return &list.Items[i]
 		}
 	}
-	t.Fatalf("no ScimUser with uid %s", id)
+	t.Fatalf("no ScimUser with SCIM id %s", id)
 	return nil
 }
 
-// groupByUID reads the ScimGroup with SCIM id id from the API server.
-func groupByUID(t testing.TB, id string) *v1alpha1.ScimGroup {
+// groupByScimID reads the ScimGroup with SCIM id id from the API server.
+func groupByScimID(t testing.TB, id string) *v1alpha1.ScimGroup {
 	t.Helper()
 	var list v1alpha1.ScimGroupList
 	if err := k8sClient.List(context.Background(), &list); err != nil {
 		t.Fatalf("listing groups: %v", err)
 	}
 	for i := range list.Items {
-		if string(list.Items[i].UID) == id {
+		if v1alpha1.ScimID(&list.Items[i]) == id {
 			return &list.Items[i]
 		}
 	}
-	t.Fatalf("no ScimGroup with uid %s", id)
+	t.Fatalf("no ScimGroup with SCIM id %s", id)
 	return nil
 }
 

@@ -81,12 +81,12 @@ func TestTimedOutWrite(t *testing.T) {
 	landed.Store(true)
 	r := send(http.MethodPost, "/scim/v2/Users", map[string]any{"userName": userName}).expect(t, http.StatusCreated)
 	id := r.str("id")
-	if id == "" || userByUID(t, id).Spec.UserName != userName {
+	if id == "" || userByScimID(t, id).Spec.UserName != userName {
 		t.Fatalf("201 for a user the API server does not hold: %s", r.raw)
 	}
 	r = send(http.MethodPut, "/scim/v2/Users/"+id, map[string]any{"userName": userName, "title": "landed"}).expect(t, http.StatusOK)
-	if r.str("title") != "landed" || userByUID(t, id).Spec.Title != "landed" {
-		t.Errorf("PUT that landed: answer %s, stored title %q", r.raw, userByUID(t, id).Spec.Title)
+	if r.str("title") != "landed" || userByScimID(t, id).Spec.Title != "landed" {
+		t.Errorf("PUT that landed: answer %s, stored title %q", r.raw, userByScimID(t, id).Spec.Title)
 	}
 
 	landed.Store(false)
@@ -95,7 +95,7 @@ func TestTimedOutWrite(t *testing.T) {
 	if r.header.Get("Retry-After") == "" {
 		t.Error("503 without Retry-After")
 	}
-	if got := userByUID(t, id).Spec.Title; got != "landed" {
+	if got := userByScimID(t, id).Spec.Title; got != "landed" {
 		t.Errorf("title %q after a PUT that did not land, want landed", got)
 	}
 }

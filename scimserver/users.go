@@ -138,8 +138,8 @@ func (h userHandlers) create(w http.ResponseWriter, r *http.Request) error {
 	return h.respond(w, r, http.StatusCreated, u)
 }
 
-// checkUserNameFree returns 409 uniqueness when another user (not self) holds userName,
-// case-insensitively: by the cache index (users created with kubectl have any object name) and
+// checkUserNameFree returns 409 uniqueness when another user (not the object whose uid is
+// self) holds userName, case-insensitively: by the cache index (users created with kubectl have any object name) and
 // by a live read of the name SCIM would give it. A rename racing with a create or another rename
 // to the same userName can still slip through between this check and the write; creates cannot,
 // as they rely on the API server's name uniqueness.

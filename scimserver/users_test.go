@@ -28,6 +28,7 @@ import (
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubescim/kubescim/api/v1alpha1"
 )
@@ -65,7 +66,7 @@ func TestUserLifecycle(t *testing.T) {
 	}
 
 	// Stored as a ScimUser named after the userName, with the audit annotations.
-	u := userByUID(t, id)
+	u := userByScimID(t, id)
 	if u.Name != v1alpha1.ObjectNameFor(userName) || u.Spec.UserName != userName {
 		t.Errorf("object %s userName %s", u.Name, u.Spec.UserName)
 	}
@@ -117,7 +118,7 @@ func TestActiveCanBeUnassigned(t *testing.T) {
 		if _, ok := r.body["active"]; ok {
 			t.Errorf("%s: active shown as %v", step, r.body["active"])
 		}
-		if u := userByUID(t, id); u.Spec.Active != nil || u.Spec.IsActive() {
+		if u := userByScimID(t, id); u.Spec.Active != nil || u.Spec.IsActive() {
 			t.Errorf("%s: stored active %v, want unassigned and inactive", step, u.Spec.Active)
 		}
 		found := call(t, http.MethodGet, "/scim/v2/Users?filter="+url.QueryEscape(fmt.Sprintf("userName eq %q and active eq true", userName)), nil)
@@ -173,7 +174,7 @@ func TestUserPutSemantics(t *testing.T) {
 	if _, ok := r.body["urn:okta:custom:1.0:User"]; ok {
 		t.Error("omitted extension not cleared")
 	}
-	u := userByUID(t, id)
+	u := userByScimID(t, id)
 	if u.Name != v1alpha1.ObjectNameFor(userName) {
 		t.Errorf("object renamed to %s", u.Name)
 	}
@@ -241,7 +242,7 @@ func TestRenamedUserFreesItsName(t *testing.T) {
 	// The object name derived from first is still taken by the renamed user; a new user with
 	// that userName gets a generated name.
 	id2 := createUser(t, first, nil)
-	u := userByUID(t, id2)
+	u := userByScimID(t, id2)
 	if !strings.HasPrefix(u.Name, v1alpha1.ObjectNameFor(first)+"-") {
 		t.Errorf("name %s", u.Name)
 	}
@@ -287,9 +288,23 @@ func TestUserCreatedWithKubectl(t *testing.T) {
 	})
 	// And SCIM edits keep the object name.
 	call(t, http.MethodPut, "/scim/v2/Users/"+id, map[string]any{"userName": u.Spec.UserName, "nickName": "F"}).expect(t, http.StatusOK)
-	if userByUID(t, id).Name != u.Name {
+	if userByScimID(t, id).Name != u.Name {
 		t.Error("object name changed")
 	}
+	// Its id stays its uid through SCIM writes: the id label is never added to it.
+	got = call(t, http.MethodPatch, "/scim/v2/Users/"+id, patchBody(map[string]any{"op": "replace", "path": "nickName", "value": "G"})).
+		expect(t, http.StatusOK)
+	if got.str("id") != id {
+		t.Errorf("id after a SCIM PATCH is %q, want the uid %s", got.str("id"), id)
+	}
+	var live v1alpha1.ScimUser
+	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(u), &live); err != nil {
+		t.Fatal(err)
+	}
+	if l, ok := live.Labels[v1alpha1.IDLabel]; ok || live.Spec.NickName != "G" {
+		t.Errorf("after the PATCH: id label %q (set: %v), nickName %q", l, ok, live.Spec.NickName)
+	}
+	call(t, http.MethodGet, "/scim/v2/Users/"+id, nil).expect(t, http.StatusOK)
 }
 
 func TestETags(t *testing.T) {

@@ -81,8 +81,8 @@ const (
 	BindingLabel = "scim.kubescim.io/binding"
 	// UserLabel names the ScimUser a ServiceAccount belongs to.
 	UserLabel = "scim.kubescim.io/user"
-	// UserIDAnnotation holds the SCIM id (metadata.uid) of the ScimUser a ServiceAccount
-	// belongs to.
+	// UserIDAnnotation holds the metadata.uid of the ScimUser a ServiceAccount belongs to, so
+	// that a ServiceAccount left by an earlier user of the same name is replaced.
 	UserIDAnnotation = "scim.kubescim.io/user-id"
 	// UserNameAnnotation holds the userName of the ScimUser a ServiceAccount belongs to.
 	UserNameAnnotation = "scim.kubescim.io/user-name"

@@ -20,14 +20,32 @@ import (
 	"context"
 	"strings"
 
+	"github.com/google/uuid"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
+
+// IDLabel holds the SCIM id of a ScimUser or ScimGroup created through SCIM: a UUID the SCIM
+// server generates and sends in the create request itself (the uid is only known after the
+// create). Unlike a uid it survives backup/restore and GitOps re-creation of the object.
+const IDLabel = "scim.kubescim.io/id"
+
+// ScimID is the SCIM id of obj: its IDLabel when that holds a UUID in canonical form, else its
+// metadata.uid (objects made with kubectl, or by SCIM before the label existed). The SCIM server
+// never sets the label on an existing object, so an object's id does not change.
+func ScimID(obj client.Object) string {
+	if v, ok := obj.GetLabels()[IDLabel]; ok {
+		if id, err := uuid.Parse(v); err == nil && id.String() == v {
+			return v
+		}
+	}
+	return string(obj.GetUID())
+}
 
 // Field indexes on the manager's cache, shared by the SCIM server (lookups by SCIM attributes)
 // and the controllers (fan-out from a user or group to the bindings that concern it). They are
 // registered once, by SetupIndexes.
 const (
-	// IndexUID indexes ScimUsers and ScimGroups by metadata.uid, which is their SCIM id.
+	// IndexUID indexes ScimUsers and ScimGroups by their SCIM id (ScimID).
 	IndexUID = "scim.id"
 	// IndexUserName indexes ScimUsers by lower-cased userName.
 	IndexUserName = "scim.userName"
@@ -54,7 +72,7 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 		field string
 		fn    client.IndexerFunc
 	}{
-		{&ScimUser{}, IndexUID, func(o client.Object) []string { return []string{string(o.GetUID())} }},
+		{&ScimUser{}, IndexUID, func(o client.Object) []string { return []string{ScimID(o)} }},
 		{&ScimUser{}, IndexUserName, func(o client.Object) []string {
 			return []string{FoldKey(o.(*ScimUser).Spec.UserName)}
 		}},
@@ -62,7 +80,7 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 			return nonEmpty(o.(*ScimUser).Spec.ExternalID)
 		}},
 		{&ScimUser{}, IndexMemberOf, func(o client.Object) []string { return o.(*ScimUser).Spec.MemberOf }},
-		{&ScimGroup{}, IndexUID, func(o client.Object) []string { return []string{string(o.GetUID())} }},
+		{&ScimGroup{}, IndexUID, func(o client.Object) []string { return []string{ScimID(o)} }},
 		{&ScimGroup{}, IndexDisplayName, func(o client.Object) []string {
 			return []string{FoldKey(o.(*ScimGroup).Spec.DisplayName)}
 		}},

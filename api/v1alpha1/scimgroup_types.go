@@ -21,8 +21,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// ScimGroupSpec is a SCIM Group (RFC 7643 §4.2). The SCIM id of the group is the object's
-// metadata.uid. Members are not listed here: each member (ScimUser or ScimGroup) names the groups
+// ScimGroupSpec is a SCIM Group (RFC 7643 §4.2). The SCIM id of the group is its
+// scim.kubescim.io/id label, a UUID set when SCIM creates it, or its metadata.uid when it has
+// none (made with kubectl). Members are not listed here: each member (ScimUser or ScimGroup) names the groups
 // it belongs to in its own spec.memberOf, so a group of 100,000 members is 100,000 small objects,
 // never one object near the etcd size limit.
 type ScimGroupSpec struct {

@@ -146,7 +146,8 @@ type EnterpriseUser struct {
 }
 
 // ScimUserSpec is a SCIM User (RFC 7643 §4.1) as the identity provider last pushed it, or as an
-// admin wrote it. The SCIM id of the user is the object's metadata.uid.
+// admin wrote it. The SCIM id of the user is its scim.kubescim.io/id label, a UUID set when SCIM
+// creates it, or its metadata.uid when it has none (made with kubectl).
 // +kubebuilder:validation:XValidation:rule="!has(self.emails) || self.emails.filter(e, has(e.primary) && e.primary).size() <= 1",message="at most one email may be primary"
 type ScimUserSpec struct {
 	// userName is the unique identifier the user signs in with. It is unique across users,
