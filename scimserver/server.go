@@ -35,6 +35,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -142,6 +143,8 @@ type Server struct {
 	writer    client.Client
 	cfgGetter func() *rest.Config
 	waitCache func(context.Context) bool
+	informers cache.Informers // the manager's cache, to be woken by its events (cachewake.go)
+	wakes     *cacheWakes
 	tokens    *tokenStore
 	// tokenFileContent is the token file as New loaded it; Start watches it from there, so a
 	// refused token is logged once, not again at start.
@@ -222,6 +225,8 @@ func New(mgr manager.Manager, opts Options) (*Server, error) {
 		writer:    client.WithFieldOwner(mgr.GetClient(), FieldManager),
 		cfgGetter: mgr.GetConfig,
 		waitCache: mgr.GetCache().WaitForCacheSync,
+		informers: mgr.GetCache(),
+		wakes:     newCacheWakes(),
 		tokens:    newTokenStore(),
 		limiter:   newRateLimiters(opts.RateLimit, opts.RateBurst),
 		failures:  newFailedAuthLimiter(opts.FailedAuthRate, opts.FailedAuthBurst, maxTrackedAddresses),

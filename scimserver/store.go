@@ -351,20 +351,20 @@ func kindOf(obj client.Object) string {
 func (s *Server) awaitCache(ctx context.Context, obj client.Object) {
 	want, _ := strconv.ParseUint(obj.GetResourceVersion(), 10, 64)
 	probe := obj.DeepCopyObject().(client.Object)
-	_ = wait.PollUntilContextTimeout(ctx, 10*time.Millisecond, cacheSyncTimeout, true, func(ctx context.Context) (bool, error) {
+	s.wakes.waitUntil(ctx, cacheSyncTimeout, func() bool {
 		if err := s.cache.Get(ctx, client.ObjectKeyFromObject(obj), probe); err != nil {
-			return false, nil
+			return false
 		}
 		got, _ := strconv.ParseUint(probe.GetResourceVersion(), 10, 64)
-		return probe.GetResourceVersion() == obj.GetResourceVersion() || (want > 0 && got >= want), nil
+		return probe.GetResourceVersion() == obj.GetResourceVersion() || (want > 0 && got >= want)
 	})
 }
 
 // awaitGone waits (bounded) until the cache no longer serves obj as live.
 func (s *Server) awaitGone(ctx context.Context, obj client.Object) {
 	probe := obj.DeepCopyObject().(client.Object)
-	_ = wait.PollUntilContextTimeout(ctx, 10*time.Millisecond, cacheSyncTimeout, true, func(ctx context.Context) (bool, error) {
+	s.wakes.waitUntil(ctx, cacheSyncTimeout, func() bool {
 		err := s.cache.Get(ctx, client.ObjectKeyFromObject(obj), probe)
-		return apierrors.IsNotFound(err) || (err == nil && (!live(probe) || probe.GetUID() != obj.GetUID())), nil
+		return apierrors.IsNotFound(err) || (err == nil && (!live(probe) || probe.GetUID() != obj.GetUID()))
 	})
 }
