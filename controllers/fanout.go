@@ -50,42 +50,56 @@ type relevantChange func(oldObj, newObj client.Object) bool
 // enqueueBoth maps the object of create, delete and generic events, and both the old and the
 // new object of relevant updates, to requests for cluster-scoped objects named by fn.
 func enqueueBoth(fn mapFunc, relevant relevantChange) handler.Funcs {
-	return enqueueBothAfter(fn, relevant, 0)
+	return enqueue(fn, relevant, nil, 0)
 }
 
 // enqueueBothAfter is enqueueBoth with the requests delayed, so that a burst of changes (an
 // IdP pushing thousands of members) coalesces into one reconcile. Only for status that may lag
 // a little; never for RBAC.
 func enqueueBothAfter(fn mapFunc, relevant relevantChange, delay time.Duration) handler.Funcs {
-	add := func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], obj client.Object) {
+	return enqueue(fn, relevant, nil, delay)
+}
+
+// enqueueRevocationsFirst is enqueueBoth with the requests of deletes, and of the updates
+// revokes says can take access away, queued ahead of every other request (priority.go).
+func enqueueRevocationsFirst(fn mapFunc, relevant relevantChange, revokes revoking) handler.Funcs {
+	return enqueue(fn, relevant, revokes, 0)
+}
+
+func enqueue(fn mapFunc, relevant relevantChange, revokes revoking, delay time.Duration) handler.Funcs {
+	add := func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], obj client.Object, revocation bool) {
 		for _, name := range fn(ctx, obj) {
 			req := reconcile.Request{NamespacedName: types.NamespacedName{Name: name}}
 			if delay > 0 {
 				q.AddAfter(req, delay)
 			} else {
-				q.Add(req)
+				addRequest(q, req, revocation)
 			}
 		}
 	}
 	return handler.Funcs{
 		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(ctx, q, e.Object)
+			add(ctx, q, e.Object, false)
 		},
 		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			if relevant != nil && !relevant(e.ObjectOld, e.ObjectNew) {
 				return
 			}
-			add(ctx, q, e.ObjectOld)
-			add(ctx, q, e.ObjectNew)
+			revocation := revokes != nil && revokes(e.ObjectOld, e.ObjectNew)
+			add(ctx, q, e.ObjectOld, revocation)
+			add(ctx, q, e.ObjectNew, revocation)
 		},
 		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(ctx, q, e.Object)
+			add(ctx, q, e.Object, revokes != nil)
 		},
 		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(ctx, q, e.Object)
+			add(ctx, q, e.Object, false)
 		},
 	}
 }
+
+// itself maps an object to a request for itself.
+func itself(_ context.Context, obj client.Object) []string { return []string{obj.GetName()} }
 
 // specChanged is true when the generation moved (spec edits and the start of deletion).
 func specChanged(o, n client.Object) bool { return o.GetGeneration() != n.GetGeneration() }

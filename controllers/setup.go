@@ -144,7 +144,7 @@ func (c *Controllers) build(src cache.Cache, tally *tallies) ([]controller.Contr
 
 	bindings := &ScimGroupBindingReconciler{reader: reader, live: mgr.GetAPIReader(), writer: mgr.GetClient(), opts: opts, members: members,
 		audit: audit, recorder: recorder, tallies: tally}
-	userEvents := enqueueBoth(fan.userToBindings, specChanged)
+	userEvents := enqueueRevocationsFirst(fan.userToBindings, specChanged, userRevokes)
 	mapDelete := userEvents.DeleteFunc
 	userEvents.DeleteFunc = func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 		if u, ok := e.Object.(*scimv1.ScimUser); ok {
@@ -155,10 +155,10 @@ func (c *Controllers) build(src cache.Cache, tally *tallies) ([]controller.Contr
 	bindingCtl, err := c.newController(src, "scimgroupbinding", bindingWorkers, bindings,
 		forObject(&scimv1.ScimGroupBinding{}, predicate.GenerationChangedPredicate{}),
 		mapped(&scimv1.ScimUser{}, userEvents),
-		mapped(&scimv1.ScimGroup{}, enqueueBoth(fan.groupToBindings, specChanged)),
+		mapped(&scimv1.ScimGroup{}, enqueueRevocationsFirst(fan.groupToBindings, specChanged, groupRevokes)),
 		mapped(&corev1.Namespace{}, enqueueBoth(fan.namespaceToBindings, namespaceChanged)),
-		mapped(&rbacv1.RoleBinding{}, enqueueBoth(labelValue(scimv1.BindingLabel), nil)),
-		mapped(&rbacv1.ClusterRoleBinding{}, enqueueBoth(labelValue(scimv1.BindingLabel), nil)),
+		mapped(&rbacv1.RoleBinding{}, enqueueRevocationsFirst(labelValue(scimv1.BindingLabel), nil, subjectsAdded)),
+		mapped(&rbacv1.ClusterRoleBinding{}, enqueueRevocationsFirst(labelValue(scimv1.BindingLabel), nil, subjectsAdded)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("setting up ScimGroupBinding controller: %w", err)
@@ -166,8 +166,9 @@ func (c *Controllers) build(src cache.Cache, tally *tallies) ([]controller.Contr
 
 	users := &ScimUserReconciler{reader: reader, live: mgr.GetAPIReader(), writer: mgr.GetClient(), opts: opts, members: members, recorder: recorder}
 	userWatches := []watch{
-		forObject(&scimv1.ScimUser{}, predicate.GenerationChangedPredicate{}),
-		mapped(&scimv1.ScimGroup{}, enqueueBoth(fan.groupToUsers, specChanged)),
+		// A deactivated user's ServiceAccount goes ahead of the grants of a sync.
+		mapped(&scimv1.ScimUser{}, enqueueRevocationsFirst(itself, specChanged, userRevokes)),
+		mapped(&scimv1.ScimGroup{}, enqueueRevocationsFirst(fan.groupToUsers, specChanged, groupRevokes)),
 		mapped(&scimv1.ScimGroupBinding{}, enqueueBoth(fan.bindingToUsers, accessChanged)),
 	}
 	if opts.ServiceAccounts {

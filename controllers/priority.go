@@ -1,0 +1,107 @@
+/*
+Copyright 2026 The kubescim Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"slices"
+
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
+)
+
+// Revocations first. The controllers' queues are controller-runtime's priority queues: the
+// initial list and resyncs enter at handler.LowPriority, live events at 0. An IdP's initial
+// sync is thousands of live grant events, so a deactivation arriving during it would wait
+// behind them; a change that can take access away enters at revocationPriority instead, and an
+// item already queued is moved up.
+
+// revocationPriority ranks a request caused by a change that can take access away.
+const revocationPriority = 100
+
+// revoking tells whether an update can take access away; a delete always can.
+type revoking func(oldObj, newObj client.Object) bool
+
+// addRequest queues req, ahead of the rest when revocation is set and q supports priorities.
+func addRequest(q interface{ Add(reconcile.Request) }, req reconcile.Request, revocation bool) {
+	if pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request]); ok && revocation {
+		pq.AddWithOpts(priorityqueue.AddOpts{Priority: ptr.To(revocationPriority)}, req)
+		return
+	}
+	q.Add(req)
+}
+
+// userRevokes is true when a ScimUser update can take access away: its deletion started, it
+// stopped being active, it left a group, or an attribute a subject may be named by changed
+// (the old subject goes).
+func userRevokes(o, n client.Object) bool {
+	ou, nu := o.(*scimv1.ScimUser), n.(*scimv1.ScimUser)
+	return deletionStarted(o, n) ||
+		(ou.Spec.IsActive() && !nu.Spec.IsActive()) ||
+		lostAny(ou.Spec.MemberOf, nu.Spec.MemberOf) ||
+		subjectAttributesChanged(ou, nu)
+}
+
+// groupRevokes is true when a ScimGroup update can take access away: its deletion started, it
+// was renamed away from the bindings that name it, or it left a parent group.
+func groupRevokes(o, n client.Object) bool {
+	og, ng := o.(*scimv1.ScimGroup), n.(*scimv1.ScimGroup)
+	return deletionStarted(o, n) ||
+		scimv1.FoldKey(og.Spec.DisplayName) != scimv1.FoldKey(ng.Spec.DisplayName) ||
+		lostAny(og.Spec.MemberOf, ng.Spec.MemberOf)
+}
+
+func deletionStarted(o, n client.Object) bool {
+	return o.GetDeletionTimestamp().IsZero() && !n.GetDeletionTimestamp().IsZero()
+}
+
+// lostAny is true when some entry of before is missing from after.
+func lostAny(before, after []string) bool {
+	for _, s := range before {
+		if !slices.Contains(after, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func subjectAttributesChanged(o, n *scimv1.ScimUser) bool {
+	for _, attr := range []SubjectAttribute{SubjectUserName, SubjectEmail, SubjectExternalID} {
+		if subjectAttributeValue(o, attr) != subjectAttributeValue(n, attr) {
+			return true
+		}
+	}
+	return false
+}
+
+// subjectsAdded is true when an update of a managed (Cluster)RoleBinding added a subject:
+// drift that grants, whose repair takes access away.
+func subjectsAdded(o, n client.Object) bool {
+	before := map[string]bool{}
+	for _, s := range subjectsOf(o) {
+		before[subjectKey(s)] = true
+	}
+	for _, s := range subjectsOf(n) {
+		if !before[subjectKey(s)] {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,148 @@
+/*
+Copyright 2026 The kubescim Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
+)
+
+func TestUserRevokes(t *testing.T) {
+	base := func() *scimv1.ScimUser {
+		return &scimv1.ScimUser{Spec: scimv1.ScimUserSpec{UserName: "ada", Active: ptr.To(true), MemberOf: []string{"g1", "g2"},
+			Emails: []scimv1.MultiValuedAttribute{{Value: "ada@example.com", Primary: true}}}}
+	}
+	cases := []struct {
+		name   string
+		change func(u *scimv1.ScimUser)
+		want   bool
+	}{
+		{"no change", func(*scimv1.ScimUser) {}, false},
+		{"joined a group", func(u *scimv1.ScimUser) { u.Spec.MemberOf = append(u.Spec.MemberOf, "g3") }, false},
+		{"display name", func(u *scimv1.ScimUser) { u.Spec.DisplayName = "Ada" }, false},
+		{"deactivated", func(u *scimv1.ScimUser) { u.Spec.Active = ptr.To(false) }, true},
+		{"active unassigned", func(u *scimv1.ScimUser) { u.Spec.Active = nil }, true},
+		{"left a group", func(u *scimv1.ScimUser) { u.Spec.MemberOf = []string{"g2"} }, true},
+		{"renamed", func(u *scimv1.ScimUser) { u.Spec.UserName = "ada2" }, true},
+		{"email changed", func(u *scimv1.ScimUser) { u.Spec.Emails[0].Value = "x@example.com" }, true},
+		{"externalId changed", func(u *scimv1.ScimUser) { u.Spec.ExternalID = "e1" }, true},
+		{"deletion started", func(u *scimv1.ScimUser) { u.DeletionTimestamp = ptr.To(metav1.Now()) }, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			n := base()
+			tc.change(n)
+			if got := userRevokes(base(), n); got != tc.want {
+				t.Fatalf("userRevokes = %t, want %t", got, tc.want)
+			}
+		})
+	}
+	reactivated := base()
+	inactive := base()
+	inactive.Spec.Active = ptr.To(false)
+	if userRevokes(inactive, reactivated) {
+		t.Fatal("a reactivation is a grant, not a revocation")
+	}
+}
+
+func TestGroupRevokes(t *testing.T) {
+	g := func(dn string, memberOf ...string) *scimv1.ScimGroup {
+		return &scimv1.ScimGroup{Spec: scimv1.ScimGroupSpec{DisplayName: dn, MemberOf: memberOf}}
+	}
+	deleting := g("Eng")
+	deleting.DeletionTimestamp = ptr.To(metav1.Now())
+	cases := []struct {
+		name string
+		o, n *scimv1.ScimGroup
+		want bool
+	}{
+		{"no change", g("Eng", "p"), g("Eng", "p"), false},
+		{"case only", g("Eng"), g("ENG"), false},
+		{"joined a parent", g("Eng"), g("Eng", "p"), false},
+		{"renamed", g("Eng"), g("Ops"), true},
+		{"left a parent", g("Eng", "p"), g("Eng"), true},
+		{"deletion started", g("Eng"), deleting, true},
+	}
+	for _, tc := range cases {
+		if got := groupRevokes(tc.o, tc.n); got != tc.want {
+			t.Errorf("%s: groupRevokes = %t, want %t", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestSubjectsAdded(t *testing.T) {
+	rb := func(names ...string) *rbacv1.RoleBinding {
+		o := &rbacv1.RoleBinding{}
+		for _, n := range names {
+			o.Subjects = append(o.Subjects, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: n})
+		}
+		return o
+	}
+	if subjectsAdded(rb("a", "b"), rb("a")) {
+		t.Error("a removed subject is not drift that grants")
+	}
+	if !subjectsAdded(rb("a"), rb("a", "intruder")) {
+		t.Error("an added subject is drift that grants")
+	}
+}
+
+// A deactivation queued behind a sync's grants is handed out first by the controllers' real
+// queue type.
+func TestRevocationsGoFirst(t *testing.T) {
+	q := priorityqueue.New[reconcile.Request]("test")
+	defer q.ShutDown()
+	req := func(name string) reconcile.Request {
+		return reconcile.Request{NamespacedName: types.NamespacedName{Name: name}}
+	}
+	h := enqueueRevocationsFirst(func(_ context.Context, o client.Object) []string {
+		return []string{"binding-of-" + o.GetName()}
+	}, specChanged, userRevokes)
+	ctx := context.Background()
+	user := func(name string, active bool, generation int64) *scimv1.ScimUser {
+		return &scimv1.ScimUser{ObjectMeta: metav1.ObjectMeta{Name: name, Generation: generation, ResourceVersion: fmt.Sprint(generation)},
+			Spec: scimv1.ScimUserSpec{UserName: name, Active: ptr.To(active)}}
+	}
+	for i := range 50 {
+		h.Create(ctx, event.CreateEvent{Object: user(fmt.Sprintf("new-%02d", i), true, 1)}, q)
+	}
+	// The revoked user's binding was already queued as a grant; it moves up.
+	h.Create(ctx, event.CreateEvent{Object: user("leaver", true, 1)}, q)
+	h.Update(ctx, event.UpdateEvent{ObjectOld: user("leaver", true, 1), ObjectNew: user("leaver", false, 2)}, q)
+	h.Delete(ctx, event.DeleteEvent{Object: user("deleted", true, 1)}, q)
+
+	first, _ := q.Get()
+	second, _ := q.Get()
+	got := map[reconcile.Request]bool{first: true, second: true}
+	if !got[req("binding-of-leaver")] || !got[req("binding-of-deleted")] {
+		t.Fatalf("first two requests = %v, %v; want the deactivated and the deleted user's bindings", first, second)
+	}
+	if q.Len() != 50 {
+		t.Fatalf("queue holds %d requests after the revocations, want the 50 grants", q.Len())
+	}
+}
