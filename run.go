@@ -48,18 +48,9 @@ const shutdownMargin = 5 * time.Second
 // /readyz failing, and the SCIM port answers 503.
 func run(ctx context.Context, c *config, restConfig *rest.Config) error {
 	log := ctrl.Log.WithName("setup")
-	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
-		Scheme:                  scheme,
-		MapperProvider:          newRESTMapper,
-		Cache:                   cache.Options{ByObject: controllers.CacheByObject(c.access)},
-		Metrics:                 metricsserver.Options{BindAddress: c.metricsAddr},
-		HealthProbeBindAddress:  c.probeAddr,
-		GracefulShutdownTimeout: ptr.To(c.scim.ShutdownTimeout + shutdownMargin),
-		// No controller-runtime leader election: it ends the process when the lease is lost.
-		// The controllers elect their own leader instead (controllers.Elected).
-	})
+	mgr, err := newManager(c, restConfig)
 	if err != nil {
-		return fmt.Errorf("creating manager: %w", err)
+		return err
 	}
 	if err := scimv1alpha1.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("registering indexes: %w", err)
@@ -82,6 +73,30 @@ func run(ctx context.Context, c *config, restConfig *rest.Config) error {
 	}
 	log.Info("Starting kubescim", "components", c.componentList, "leaderElection", c.components.controllers && c.leaderElect)
 	return mgr.Start(ctx)
+}
+
+// newManager builds the manager the components share.
+func newManager(c *config, restConfig *rest.Config) (manager.Manager, error) {
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
+		Scheme:         scheme,
+		MapperProvider: newRESTMapper,
+		Cache: cache.Options{
+			ByObject: controllers.CacheByObject(c.access),
+			// Nothing kubescim does reads managedFields (it writes RBAC by server-side apply,
+			// and an update without them keeps the server's): they are a third or more of
+			// each cached object's JSON.
+			DefaultTransform: cache.TransformStripManagedFields(),
+		},
+		Metrics:                 metricsserver.Options{BindAddress: c.metricsAddr},
+		HealthProbeBindAddress:  c.probeAddr,
+		GracefulShutdownTimeout: ptr.To(c.scim.ShutdownTimeout + shutdownMargin),
+		// No controller-runtime leader election: it ends the process when the lease is lost.
+		// The controllers elect their own leader instead (controllers.Elected).
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+	return mgr, nil
 }
 
 // addControllers runs the controllers, on the Lease holder only with --leader-elect.
