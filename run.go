@@ -52,7 +52,7 @@ func run(ctx context.Context, c *config, restConfig *rest.Config) error {
 	if err != nil {
 		return err
 	}
-	if err := scimv1alpha1.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+	if err := scimv1alpha1.SetupIndexesFor(ctx, mgr.GetFieldIndexer(), c.components.scim, c.components.controllers); err != nil {
 		return fmt.Errorf("registering indexes: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
@@ -77,11 +77,15 @@ func run(ctx context.Context, c *config, restConfig *rest.Config) error {
 
 // newManager builds the manager the components share.
 func newManager(c *config, restConfig *rest.Config) (manager.Manager, error) {
+	byObject := controllers.CacheByObject(c.access)
+	if c.components.controllers && !c.components.scim {
+		byObject[&scimv1alpha1.ScimUser{}] = cache.ByObject{Transform: controllers.SlimUser}
+	}
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:         scheme,
 		MapperProvider: newRESTMapper,
 		Cache: cache.Options{
-			ByObject: controllers.CacheByObject(c.access),
+			ByObject: byObject,
 			// Nothing kubescim does reads managedFields (it writes RBAC by server-side apply,
 			// and an update without them keeps the server's): they are a third or more of
 			// each cached object's JSON.

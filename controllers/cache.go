@@ -42,3 +42,27 @@ func CacheByObject(opts Options) map[client.Object]cache.ByObject {
 		}},
 	}
 }
+
+// SlimUser is the cache transform of ScimUsers in a process that runs the controllers without
+// the SCIM server. It keeps what the controllers and the authorization webhook read (userName,
+// externalId, displayName, the emails' values and primary flags, active, memberOf, labels,
+// annotations but kubectl's last-applied copy, and status) and drops managedFields and every
+// other attribute: names, addresses, phone numbers and the extensions are most of an
+// enterprise user's size. Safe by construction: the controllers' identity may not write a
+// ScimUser's spec (RBAC: get, list, watch), so a write from a slim copy would be refused
+// rather than lose data.
+func SlimUser(obj any) (any, error) {
+	u, ok := obj.(*scimv1.ScimUser)
+	if !ok {
+		return obj, nil
+	}
+	u.ManagedFields = nil
+	delete(u.Annotations, corev1.LastAppliedConfigAnnotation)
+	var emails []scimv1.MultiValuedAttribute
+	for _, e := range u.Spec.Emails {
+		emails = append(emails, scimv1.MultiValuedAttribute{Value: e.Value, Primary: e.Primary})
+	}
+	u.Spec = scimv1.ScimUserSpec{UserName: u.Spec.UserName, ExternalID: u.Spec.ExternalID, DisplayName: u.Spec.DisplayName,
+		Active: u.Spec.Active, Emails: emails, MemberOf: u.Spec.MemberOf}
+	return u, nil
+}

@@ -52,7 +52,7 @@ type ScimUserReconciler struct {
 	recorder events.EventRecorder
 }
 
-// +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimusers,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimusers,verbs=get;list;watch
 // +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimusers/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimusers/finalizers,verbs=update
 

@@ -43,7 +43,7 @@ func ScimID(obj client.Object) string {
 
 // Field indexes on the manager's cache, shared by the SCIM server (lookups by SCIM attributes)
 // and the controllers (fan-out from a user or group to the bindings that concern it). They are
-// registered once, by SetupIndexes.
+// registered once, by SetupIndexes or, for one component, SetupIndexesFor.
 const (
 	// IndexUID indexes ScimUsers and ScimGroups by their SCIM id (ScimID).
 	IndexUID = "scim.id"
@@ -64,32 +64,43 @@ const (
 // FoldKey is how case-insensitive keys (userName, group displayName) are stored in indexes.
 func FoldKey(s string) string { return strings.ToLower(s) }
 
-// SetupIndexes registers the ScimUser and ScimGroup field indexes on the indexer (the manager's
-// field indexer).
+// SetupIndexes registers every ScimUser and ScimGroup field index on the indexer (the
+// manager's field indexer): those of both components.
 func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
+	return SetupIndexesFor(ctx, indexer, true, true)
+}
+
+// SetupIndexesFor registers the indexes the SCIM server (scim) and the controllers
+// (controllers) read. Each index holds an entry per object, so a component registers only its
+// own: the controllers need no lookups by SCIM id, userName or externalId.
+func SetupIndexesFor(ctx context.Context, indexer client.FieldIndexer, scim, controllers bool) error {
 	indexes := []struct {
-		obj   client.Object
-		field string
-		fn    client.IndexerFunc
+		obj              client.Object
+		field            string
+		fn               client.IndexerFunc
+		scim, controller bool
 	}{
-		{&ScimUser{}, IndexUID, func(o client.Object) []string { return []string{ScimID(o)} }},
+		{&ScimUser{}, IndexUID, func(o client.Object) []string { return []string{ScimID(o)} }, true, false},
 		{&ScimUser{}, IndexUserName, func(o client.Object) []string {
 			return []string{FoldKey(o.(*ScimUser).Spec.UserName)}
-		}},
+		}, true, false},
 		{&ScimUser{}, IndexExternalID, func(o client.Object) []string {
 			return nonEmpty(o.(*ScimUser).Spec.ExternalID)
-		}},
-		{&ScimUser{}, IndexMemberOf, func(o client.Object) []string { return o.(*ScimUser).Spec.MemberOf }},
-		{&ScimGroup{}, IndexUID, func(o client.Object) []string { return []string{ScimID(o)} }},
+		}, true, false},
+		{&ScimUser{}, IndexMemberOf, func(o client.Object) []string { return o.(*ScimUser).Spec.MemberOf }, true, true},
+		{&ScimGroup{}, IndexUID, func(o client.Object) []string { return []string{ScimID(o)} }, true, false},
 		{&ScimGroup{}, IndexDisplayName, func(o client.Object) []string {
 			return []string{FoldKey(o.(*ScimGroup).Spec.DisplayName)}
-		}},
+		}, true, true},
 		{&ScimGroup{}, IndexExternalID, func(o client.Object) []string {
 			return nonEmpty(o.(*ScimGroup).Spec.ExternalID)
-		}},
-		{&ScimGroup{}, IndexMemberOf, func(o client.Object) []string { return o.(*ScimGroup).Spec.MemberOf }},
+		}, true, false},
+		{&ScimGroup{}, IndexMemberOf, func(o client.Object) []string { return o.(*ScimGroup).Spec.MemberOf }, true, true},
 	}
 	for _, ix := range indexes {
+		if !(scim && ix.scim || controllers && ix.controller) {
+			continue
+		}
 		if err := indexer.IndexField(ctx, ix.obj, ix.field, ix.fn); err != nil {
 			return err
 		}

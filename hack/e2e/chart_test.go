@@ -191,6 +191,9 @@ func TestChartAsItsOwnIdentities(t *testing.T) {
 	expectForbidden(t, "the controllers removing the managed-by label", "never remove", ctlClient.Update(ctx, &managed))
 	expectForbidden(t, "the controllers creating a ServiceAccount outside their namespace", "", ctlClient.Create(ctx, &corev1.ServiceAccount{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "by-controllers", Labels: managedRoleBinding("", "").Labels}}))
+	// The controllers cache slim ScimUsers (controllers.SlimUser): a spec write from one must be
+	// refused, never lose the attributes it lacks.
+	expectForbidden(t, "the controllers writing a ScimUser", "", ctlClient.Update(ctx, user.DeepCopy()))
 	expectForbidden(t, "the controllers reading the token Secret", "", ctlClient.Get(ctx,
 		client.ObjectKey{Namespace: chartNamespace, Name: chartRelease + "-scim-token"}, &corev1.Secret{}))
 	if err := admin.Get(ctx, client.ObjectKey{Name: "cluster-admin"}, &rbacv1.ClusterRoleBinding{}); err != nil {

@@ -18,10 +18,12 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,11 +41,28 @@ import (
 	"github.com/kubescim/kubescim/hack/devcluster"
 )
 
-// Scale of BenchmarkComponentMemory: KUBESCIM_BENCH_USERS users, each in two of 100 groups,
-// each group bound to edit in one of 20 namespaces (100 RoleBindings).
+// Scale of BenchmarkComponentMemory: KUBESCIM_BENCH_USERS users with realistic attributes
+// (name, two emails, a phone number, title, the enterprise extension), each in 3-5 of
+// users/10 groups (at least 100); the first 100 groups are bound to edit in one of 20
+// namespaces each (100 RoleBindings).
 var memoryBenchUsers = benchEnvInt("KUBESCIM_BENCH_USERS", 2000)
 
-const memoryBenchGroups, memoryBenchNamespaces = 100, 20
+const memoryBenchBoundGroups, memoryBenchNamespaces = 100, 20
+
+func memoryBenchGroups() int { return max(memoryBenchBoundGroups, memoryBenchUsers/10) }
+
+// memoryBenchGroupsOf returns the groups user i is in: 3-5 distinct ones.
+func memoryBenchGroupsOf(i int) []int {
+	groups := memoryBenchGroups()
+	out := make([]int, 0, 5)
+	for k := range 3 + i%3 {
+		g := (i*7 + k*(groups/5+1)) % groups
+		if !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
 
 func benchEnvInt(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
@@ -53,9 +72,14 @@ func benchEnvInt(name string, def int) int {
 }
 
 // BenchmarkComponentMemory sizes the two components: it runs the SCIM front end and the
-// controllers (the real binary, apart) against a populated dev cluster and reports each one's
-// resident memory and Go heap in use once the controllers have granted every user, as
-// scim-rss-MiB, scim-heap-MiB, controller-rss-MiB and controller-heap-MiB.
+// controllers (the real binary, apart) first against an empty dev cluster, then against the
+// populated one once the controllers have granted every user, and reports for each component
+// its resident memory (scim-rss-MiB, controller-rss-MiB), its growth over the empty cluster
+// per user (scim-B/user, controller-B/user) and against the JSON size of the objects it
+// caches, as the API server serves them (scim-rss/json, controller-rss/json), and the JSON
+// size itself (scim-json-MiB, controller-json-MiB), and the Go heap in use (scim-heap-MiB,
+// controller-heap-MiB): without a memory limit the runtime lets RSS run to about twice the live
+// heap before it collects; in the chart GOMEMLIMIT holds it under the container's limit.
 func BenchmarkComponentMemory(b *testing.B) {
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
@@ -74,26 +98,88 @@ func BenchmarkComponentMemory(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	populate(b, admin)
-	wantSubjects := 2 * memoryBenchUsers
-
-	var sums [4]float64
-	for b.Loop() {
+	var scimHeap, ctlHeap float64 // of the populated cluster's last run
+	measure := func(until func() bool) (scimRSS, ctlRSS float64) {
 		scim := benchProcess(b, binary, "scim", cluster.KubeconfigPath, "--components=scim")
 		ctl := benchProcess(b, binary, "controller", cluster.KubeconfigPath, "--components=controllers")
-		waitFor(b, "every user granted", 10*time.Minute, func() bool {
-			return scim.ready() && ctl.ready() && boundSubjects(b, admin) == wantSubjects
-		})
-		for i, v := range []float64{metricValue(scim, "process_resident_memory_bytes"), metricValue(scim, "go_memstats_heap_inuse_bytes"),
-			metricValue(ctl, "process_resident_memory_bytes"), metricValue(ctl, "go_memstats_heap_inuse_bytes")} {
-			sums[i] += v / (1 << 20)
-		}
+		waitFor(b, "both components ready", 10*time.Minute, func() bool { return scim.ready() && ctl.ready() && until() })
+		scimRSS, ctlRSS = metricValue(scim, "process_resident_memory_bytes"), metricValue(ctl, "process_resident_memory_bytes")
+		scimHeap, ctlHeap = metricValue(scim, "go_memstats_heap_inuse_bytes"), metricValue(ctl, "go_memstats_heap_inuse_bytes")
 		scim.terminate(30 * time.Second)
 		ctl.terminate(30 * time.Second)
+		return scimRSS, ctlRSS
 	}
-	for i, unit := range []string{"scim-rss-MiB", "scim-heap-MiB", "controller-rss-MiB", "controller-heap-MiB"} {
-		b.ReportMetric(sums[i]/float64(b.N), unit)
+	scimEmpty, ctlEmpty := measure(func() bool { return true })
+
+	populate(b, admin)
+	wantSubjects := 0
+	for i := range memoryBenchUsers {
+		for _, g := range memoryBenchGroupsOf(i) {
+			if g < memoryBenchBoundGroups {
+				wantSubjects++
+			}
+		}
 	}
+	identities := jsonBytes(b, admin, &scimv1.ScimUserList{}, &scimv1.ScimGroupList{})
+	scimJSON := identities
+	ctlJSON := identities + jsonBytes(b, admin, &scimv1.ScimGroupBindingList{}, &rbacv1.RoleBindingList{}, &corev1.NamespaceList{})
+
+	var scimRSS, ctlRSS float64
+	for b.Loop() {
+		s, c := measure(func() bool { return boundSubjects(b, admin) == wantSubjects })
+		scimRSS += s
+		ctlRSS += c
+	}
+	scimRSS, ctlRSS = scimRSS/float64(b.N), ctlRSS/float64(b.N)
+	const mib = 1 << 20
+	b.ReportMetric(scimRSS/mib, "scim-rss-MiB")
+	b.ReportMetric(ctlRSS/mib, "controller-rss-MiB")
+	b.ReportMetric((scimRSS-scimEmpty)/float64(memoryBenchUsers), "scim-B/user")
+	b.ReportMetric((ctlRSS-ctlEmpty)/float64(memoryBenchUsers), "controller-B/user")
+	b.ReportMetric((scimRSS-scimEmpty)/scimJSON, "scim-rss/json")
+	b.ReportMetric((ctlRSS-ctlEmpty)/ctlJSON, "controller-rss/json")
+	b.ReportMetric(scimHeap/mib, "scim-heap-MiB")
+	b.ReportMetric(ctlHeap/mib, "controller-heap-MiB")
+	b.ReportMetric(scimJSON/mib, "scim-json-MiB")
+	b.ReportMetric(ctlJSON/mib, "controller-json-MiB")
+}
+
+// jsonBytes is the JSON size of every object of the lists' kinds, as the API server serves them.
+func jsonBytes(b *testing.B, admin client.Client, lists ...client.ObjectList) float64 {
+	var n int
+	for _, list := range lists {
+		if err := admin.List(b.Context(), list); err != nil {
+			b.Fatal(err)
+		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, o := range items {
+			raw, err := json.Marshal(o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += len(raw)
+		}
+	}
+	return float64(n)
+}
+
+// benchUser is a user as an enterprise IdP pushes it.
+func benchUser(i int, memberOf []string) *scimv1.ScimUser {
+	userName := fmt.Sprintf("mem-%06d@example.com", i)
+	return &scimv1.ScimUser{ObjectMeta: metav1.ObjectMeta{Name: scimv1.ObjectNameFor(userName)},
+		Spec: scimv1.ScimUserSpec{UserName: userName, ExternalID: fmt.Sprintf("00u%017d", i), Active: ptr.To(true),
+			DisplayName: fmt.Sprintf("Member %06d", i), Title: "Software Engineer", UserType: "Employee", Locale: "en-US",
+			Name: &scimv1.Name{GivenName: "Member", FamilyName: fmt.Sprintf("Number %06d", i), Formatted: fmt.Sprintf("Member Number %06d", i)},
+			Emails: []scimv1.MultiValuedAttribute{{Value: userName, Type: "work", Primary: true},
+				{Value: fmt.Sprintf("member.%06d@home.example.org", i), Type: "home"}},
+			PhoneNumbers: []scimv1.MultiValuedAttribute{{Value: fmt.Sprintf("+1 555 %07d", i), Type: "work"}},
+			Enterprise: &scimv1.EnterpriseUser{EmployeeNumber: fmt.Sprint(100000 + i), CostCenter: fmt.Sprintf("CC-%03d", i%500),
+				Organization: "Example Corp", Department: fmt.Sprintf("Department %d", i%40),
+				Manager: &scimv1.Manager{Value: fmt.Sprintf("00u%017d", i/10)}},
+			MemberOf: memberOf}}
 }
 
 // populate creates the namespaces, groups, bindings and users of the benchmark.
@@ -104,45 +190,52 @@ func populate(b *testing.B, admin client.Client) {
 			b.Fatal(err)
 		}
 	}
-	for g := range memoryBenchGroups {
-		name := fmt.Sprintf("mem-group-%d", g)
-		if err := admin.Create(ctx, &scimv1.ScimGroup{ObjectMeta: metav1.ObjectMeta{Name: name},
-			Spec: scimv1.ScimGroupSpec{DisplayName: name}}); err != nil {
-			b.Fatal(err)
-		}
-		if err := admin.Create(ctx, &scimv1.ScimGroupBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
-			Spec: scimv1.ScimGroupBindingSpec{Group: name, RoleRef: scimv1.RoleRef{Kind: "ClusterRole", Name: "edit"},
-				Namespaces: []string{fmt.Sprintf("mem-%d", g%memoryBenchNamespaces)}}}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	users := make(chan int)
-	errs := make(chan error, memoryBenchUsers)
+	work := make(chan func() error)
+	errs := make(chan error, 1)
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range users {
-				first := i % memoryBenchGroups
-				second := (first + 1 + (i/memoryBenchGroups)%(memoryBenchGroups-1)) % memoryBenchGroups
-				userName := fmt.Sprintf("mem-%06d@example.com", i)
-				errs <- admin.Create(ctx, &scimv1.ScimUser{ObjectMeta: metav1.ObjectMeta{Name: scimv1.ObjectNameFor(userName)},
-					Spec: scimv1.ScimUserSpec{UserName: userName, Active: ptr.To(true),
-						MemberOf: []string{fmt.Sprintf("mem-group-%d", first), fmt.Sprintf("mem-group-%d", second)}}})
+			for create := range work {
+				if err := create(); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
 			}
 		}()
 	}
-	for i := range memoryBenchUsers {
-		users <- i
+	for g := range memoryBenchGroups() {
+		name := fmt.Sprintf("mem-group-%d", g)
+		work <- func() error {
+			if err := admin.Create(ctx, &scimv1.ScimGroup{ObjectMeta: metav1.ObjectMeta{Name: name},
+				Spec: scimv1.ScimGroupSpec{DisplayName: name, ExternalID: fmt.Sprintf("00g%017d", g)}}); err != nil {
+				return err
+			}
+			if g >= memoryBenchBoundGroups {
+				return nil
+			}
+			return admin.Create(ctx, &scimv1.ScimGroupBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+				Spec: scimv1.ScimGroupBindingSpec{Group: name, RoleRef: scimv1.RoleRef{Kind: "ClusterRole", Name: "edit"},
+					Namespaces: []string{fmt.Sprintf("mem-%d", g%memoryBenchNamespaces)}}})
+		}
 	}
-	close(users)
+	for i := range memoryBenchUsers {
+		work <- func() error {
+			var memberOf []string
+			for _, g := range memoryBenchGroupsOf(i) {
+				memberOf = append(memberOf, fmt.Sprintf("mem-group-%d", g))
+			}
+			return admin.Create(ctx, benchUser(i, memberOf))
+		}
+	}
+	close(work)
 	wg.Wait()
 	close(errs)
-	for err := range errs {
-		if err != nil {
-			b.Fatal(err)
-		}
+	if err := <-errs; err != nil {
+		b.Fatal(err)
 	}
 }
 

@@ -33,7 +33,6 @@
   resources:
   - scimgroupbindings
   - scimgroups
-  - scimusers
   verbs:
   - get
   - list
@@ -58,6 +57,14 @@
   - get
   - patch
   - update
+- apiGroups:
+  - scim.kubescim.io
+  resources:
+  - scimusers
+  verbs:
+  - get
+  - list
+  - watch
 {{- end }}
 {{- define "kubescim.rbac.controller.namespace.kubescim-users" }}
 - apiGroups:
