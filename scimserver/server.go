@@ -41,6 +41,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/kubescim/kubescim/scimserver/filter"
+	"github.com/kubescim/kubescim/scimserver/store"
 )
 
 // +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimusers;scimgroups,verbs=get;list;watch;create;update;patch;delete
@@ -74,10 +75,6 @@ const (
 	maxHeaderBytes = 256 << 10
 	writeTimeout   = 60 * time.Second
 )
-
-// apiTimeout bounds every call to the API server, so a slow control plane answers 503, never a
-// hung IdP request.
-const apiTimeout = 10 * time.Second
 
 // Options configure the SCIM server.
 type Options struct {
@@ -137,14 +134,12 @@ type Options struct {
 
 // Server is the SCIM HTTP server. It implements manager.Runnable.
 type Server struct {
-	opts      Options
-	cache     client.Reader // the manager's cache, with the v1alpha1 indexes
-	apiReader client.Reader // live reads, for conflict retries and uniqueness checks
-	writer    client.Client
+	opts Options
+	// repo stores users and groups: the handlers' only way to the cache and the API server.
+	repo      store.Repository
 	cfgGetter func() *rest.Config
 	waitCache func(context.Context) bool
-	informers cache.Informers // the manager's cache, to be woken by its events (cachewake.go)
-	wakes     *cacheWakes
+	informers cache.Informers // the manager's cache, whose events wake writers (store.WakeOnCacheEvents)
 	tokens    *tokenStore
 	// tokenFileContent is the token file as New loaded it; Start watches it from there, so a
 	// refused token is logged once, not again at start.
@@ -154,12 +149,6 @@ type Server struct {
 	handler          http.Handler
 	log              logr.Logger
 	now              func() time.Time // the clock; tests move it to run out a bulk request's time
-
-	// memberListings counts reads of a whole member list, so tests can prove that
-	// excludedAttributes=members and member add/remove never list members.
-	memberListings atomic.Int64
-	// stampers coalesce the stamps of concurrent member changes of one group (members.go).
-	stampers groupStampers
 
 	// Lifecycle (lifecycle.go): the HTTP server, and whether requests are let through.
 	mu       sync.Mutex
@@ -219,14 +208,15 @@ func New(mgr manager.Manager, opts Options) (*Server, error) {
 		return nil, errors.New("no bearer token source: set TokenFile or TokenSecret")
 	}
 	s := &Server{
-		opts:      opts,
-		cache:     mgr.GetCache(),
-		apiReader: mgr.GetAPIReader(),
-		writer:    client.WithFieldOwner(mgr.GetClient(), FieldManager),
+		opts: opts,
+		repo: store.New(store.Clients{
+			Cache:  mgr.GetCache(),
+			Live:   mgr.GetAPIReader(),
+			Writer: client.WithFieldOwner(mgr.GetClient(), FieldManager),
+		}),
 		cfgGetter: mgr.GetConfig,
 		waitCache: mgr.GetCache().WaitForCacheSync,
 		informers: mgr.GetCache(),
-		wakes:     newCacheWakes(),
 		tokens:    newTokenStore(),
 		limiter:   newRateLimiters(opts.RateLimit, opts.RateBurst),
 		failures:  newFailedAuthLimiter(opts.FailedAuthRate, opts.FailedAuthBurst, maxTrackedAddresses),

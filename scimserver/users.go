@@ -22,13 +22,12 @@ import (
 	"net/http"
 
 	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubescim/kubescim/api/v1alpha1"
 	"github.com/kubescim/kubescim/scimserver/patch"
 	"github.com/kubescim/kubescim/scimserver/schema"
+	"github.com/kubescim/kubescim/scimserver/store"
 )
 
 // resourceHandlers serve one resource endpoint (/Users or /Groups).
@@ -46,14 +45,11 @@ type userHandlers struct{ s *Server }
 
 func (s *Server) users() resourceHandlers { return userHandlers{s} }
 
-// errUnchanged aborts an update whose mutation changed nothing, so no write happens.
-var errUnchanged = errors.New("unchanged")
-
 func (s *Server) userCollection() *collection {
 	return &collection{
 		rt:       schema.UserResource,
 		computed: "groups",
-		candidates: indexedCandidates(s.lookupUsers, map[string]attributeIndex{
+		candidates: indexedCandidates(s.repo.ListUsers, map[string]attributeIndex{
 			"id":         {v1alpha1.IndexUID, false},
 			"userName":   {v1alpha1.IndexUserName, true},
 			"externalId": {v1alpha1.IndexExternalID, false},
@@ -78,7 +74,7 @@ func (h userHandlers) respond(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (h userHandlers) get(w http.ResponseWriter, r *http.Request, id string) error {
-	u, err := h.s.userByID(r.Context(), id)
+	u, err := h.s.repo.GetUser(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -108,73 +104,23 @@ func (h userHandlers) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.s.checkUserNameFree(ctx, userName, ""); err != nil {
+	if err := h.s.repo.CheckUserNameFree(ctx, userName, ""); err != nil {
 		return err
 	}
 	spec, err := userSpecFromMap(norm, nil)
 	if err != nil {
 		return err
 	}
-	name := v1alpha1.ObjectNameFor(userName)
-	u := &v1alpha1.ScimUser{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec}
-	err = h.s.create(ctx, u)
-	if apierrors.IsAlreadyExists(err) {
-		// The API server's name uniqueness makes concurrent creates of one userName (also on
-		// another replica) yield exactly one 201. The name may instead belong to a user that was
-		// renamed since; then this user gets a generated name.
-		var existing v1alpha1.ScimUser
-		gctx, cancel := context.WithTimeout(ctx, apiTimeout)
-		gerr := h.s.apiReader.Get(gctx, client.ObjectKey{Name: name}, &existing)
-		cancel()
-		if gerr == nil && live(&existing) && v1alpha1.FoldKey(existing.Spec.UserName) == v1alpha1.FoldKey(userName) {
-			return uniqueness("a User with userName %q already exists", userName)
-		}
-		u = &v1alpha1.ScimUser{ObjectMeta: metav1.ObjectMeta{GenerateName: name + "-"}, Spec: spec}
-		err = h.s.create(ctx, u)
-	}
+	u, err := h.s.repo.CreateUser(ctx, spec)
 	if err != nil {
 		return err
 	}
 	return h.respond(w, r, http.StatusCreated, u)
 }
 
-// checkUserNameFree returns 409 uniqueness when another user (not the object whose uid is
-// self) holds userName, case-insensitively: by the cache index (users created with kubectl have any object name) and
-// by a live read of the name SCIM would give it. A rename racing with a create or another rename
-// to the same userName can still slip through between this check and the write; creates cannot,
-// as they rely on the API server's name uniqueness.
-func (s *Server) checkUserNameFree(ctx context.Context, userName, self string) error {
-	users, err := s.listUsers(ctx, v1alpha1.IndexUserName, v1alpha1.FoldKey(userName))
-	if err != nil {
-		return err
-	}
-	for _, u := range users {
-		if string(u.UID) != self {
-			return uniqueness("a User with userName %q already exists", userName)
-		}
-	}
-	if self == "" {
-		return nil
-	}
-	var existing v1alpha1.ScimUser
-	gctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	defer cancel()
-	err = s.apiReader.Get(gctx, client.ObjectKey{Name: v1alpha1.ObjectNameFor(userName)}, &existing)
-	switch {
-	case apierrors.IsNotFound(err):
-		return nil
-	case err != nil:
-		return err
-	case live(&existing) && string(existing.UID) != self &&
-		v1alpha1.FoldKey(existing.Spec.UserName) == v1alpha1.FoldKey(userName):
-		return uniqueness("a User with userName %q already exists", userName)
-	}
-	return nil
-}
-
 func (h userHandlers) replace(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
-	u, err := h.s.userByID(ctx, id)
+	u, err := h.s.repo.GetUser(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -182,14 +128,14 @@ func (h userHandlers) replace(w http.ResponseWriter, r *http.Request, id string)
 	if err != nil {
 		return err
 	}
-	updated, err := update(ctx, h.s, u, preconditionsOf(r), func(next *v1alpha1.ScimUser) error {
+	updated, err := h.s.repo.UpdateUser(ctx, u, preconditionsOf(r), func(next *v1alpha1.ScimUser) error {
 		spec, err := userSpecFromMap(norm, next.Spec.MemberOf)
 		if err != nil {
 			return err
 		}
 		return h.s.setUserSpec(ctx, next, spec)
 	})
-	if errors.Is(err, errUnchanged) {
+	if errors.Is(err, store.ErrUnchanged) {
 		updated, err = u, nil
 	}
 	if err != nil {
@@ -201,12 +147,12 @@ func (h userHandlers) replace(w http.ResponseWriter, r *http.Request, id string)
 // setUserSpec replaces next's spec, checking userName uniqueness on a rename.
 func (s *Server) setUserSpec(ctx context.Context, next *v1alpha1.ScimUser, spec v1alpha1.ScimUserSpec) error {
 	if v1alpha1.FoldKey(spec.UserName) != v1alpha1.FoldKey(next.Spec.UserName) {
-		if err := s.checkUserNameFree(ctx, spec.UserName, string(next.UID)); err != nil {
+		if err := s.repo.CheckUserNameFree(ctx, spec.UserName, next.UID); err != nil {
 			return err
 		}
 	}
 	if equality.Semantic.DeepEqual(spec, next.Spec) {
-		return errUnchanged
+		return store.ErrUnchanged
 	}
 	next.Spec = spec
 	return nil
@@ -214,7 +160,7 @@ func (s *Server) setUserSpec(ctx context.Context, next *v1alpha1.ScimUser, spec 
 
 func (h userHandlers) patch(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
-	u, err := h.s.userByID(ctx, id)
+	u, err := h.s.repo.GetUser(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -227,7 +173,7 @@ func (h userHandlers) patch(w http.ResponseWriter, r *http.Request, id string) e
 		return err
 	}
 	base := h.s.baseURL(r)
-	updated, err := update(ctx, h.s, u, preconditionsOf(r), func(next *v1alpha1.ScimUser) error {
+	updated, err := h.s.repo.UpdateUser(ctx, u, preconditionsOf(r), func(next *v1alpha1.ScimUser) error {
 		res, err := h.s.userResource(ctx, next, base, false)
 		if err != nil {
 			return err
@@ -245,7 +191,7 @@ func (h userHandlers) patch(w http.ResponseWriter, r *http.Request, id string) e
 		}
 		return h.s.setUserSpec(ctx, next, spec)
 	})
-	if errors.Is(err, errUnchanged) {
+	if errors.Is(err, store.ErrUnchanged) {
 		updated, err = u, nil
 	}
 	if err != nil {
@@ -256,12 +202,11 @@ func (h userHandlers) patch(w http.ResponseWriter, r *http.Request, id string) e
 }
 
 func (h userHandlers) delete(w http.ResponseWriter, r *http.Request, id string) error {
-	u, err := h.s.userByID(r.Context(), id)
+	u, err := h.s.repo.GetUser(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	// Membership lives on the user, so deleting it removes it from every group.
-	if err := h.s.remove(r.Context(), u, preconditionsOf(r)); err != nil {
+	if err := h.s.repo.DeleteUser(r.Context(), u, preconditionsOf(r)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
