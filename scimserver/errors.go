@@ -52,10 +52,6 @@ func unavailable(detail string, after time.Duration) error {
 	return &retryableError{scim: schema.Errorf(http.StatusServiceUnavailable, "", "%s", detail), after: after}
 }
 
-func notFound(resource, id string) error {
-	return schema.Errorf(http.StatusNotFound, "", "%s %q not found", resource, id)
-}
-
 func invalidValue(format string, args ...any) error {
 	return schema.Errorf(http.StatusBadRequest, "invalidValue", format, args...)
 }

@@ -49,26 +49,26 @@ func (s *Server) groupCollection() *collection {
 	}
 }
 
-func (h groupHandlers) list(w http.ResponseWriter, r *http.Request) error {
+func (h groupHandlers) handleList(w http.ResponseWriter, r *http.Request) error {
 	return h.s.listCollection(w, r, h.s.groupCollection())
 }
 
-func (h groupHandlers) search(w http.ResponseWriter, r *http.Request) error {
+func (h groupHandlers) handleSearch(w http.ResponseWriter, r *http.Request) error {
 	return h.s.searchCollection(w, r, h.s.groupCollection())
 }
 
-// respond renders g projected by the request's attributes= / excludedAttributes=; the member
+// writeGroup sends g projected by the request's attributes= / excludedAttributes=; the member
 // index is read only when members are part of the answer.
-func (h groupHandlers) respond(w http.ResponseWriter, r *http.Request, status int, g *v1alpha1.ScimGroup) error {
-	return h.s.respond(w, r, status, h.s.groupCollection(), g)
+func (h groupHandlers) writeGroup(w http.ResponseWriter, r *http.Request, status int, g *v1alpha1.ScimGroup) error {
+	return h.s.writeProjected(w, r, status, h.s.groupCollection(), g)
 }
 
-func (h groupHandlers) get(w http.ResponseWriter, r *http.Request, id string) error {
+func (h groupHandlers) handleGet(w http.ResponseWriter, r *http.Request, id string) error {
 	g, err := h.s.repo.GetGroup(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	return h.s.respondToGet(w, r, h.s.groupCollection(), g)
+	return h.s.writeGetResponse(w, r, h.s.groupCollection(), g)
 }
 
 // normalizedGroup reads and normalises a Group body, requires displayName and splits off the
@@ -99,7 +99,7 @@ func normalizedGroup(r *http.Request) (map[string]any, []string, error) {
 	return norm, ids, nil
 }
 
-func (h groupHandlers) create(w http.ResponseWriter, r *http.Request) error {
+func (h groupHandlers) handleCreate(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	norm, ids, err := normalizedGroup(r)
 	if err != nil {
@@ -113,7 +113,7 @@ func (h groupHandlers) create(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	changes := []store.MemberChange{{Kind: store.AddMembers, IDs: ids}}
-	found, err := h.s.findMembers(ctx, &v1alpha1.ScimGroup{}, changes)
+	found, err := h.s.resolveMembers(ctx, &v1alpha1.ScimGroup{}, changes)
 	if err != nil {
 		return err
 	}
@@ -126,7 +126,7 @@ func (h groupHandlers) create(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	return h.respond(w, r, http.StatusCreated, g)
+	return h.writeGroup(w, r, http.StatusCreated, g)
 }
 
 // setGroupSpec replaces next's spec, checking displayName uniqueness on a rename.
@@ -144,7 +144,7 @@ func (s *Server) setGroupSpec(ctx context.Context, next *v1alpha1.ScimGroup, spe
 }
 
 // PUT replaces the group, members included (RFC 7644 §3.5.1): omitted members means none.
-func (h groupHandlers) replace(w http.ResponseWriter, r *http.Request, id string) error {
+func (h groupHandlers) handleReplace(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
 	g, err := h.s.repo.GetGroup(ctx, id)
 	if err != nil {
@@ -155,7 +155,7 @@ func (h groupHandlers) replace(w http.ResponseWriter, r *http.Request, id string
 		return err
 	}
 	changes := []store.MemberChange{{Kind: store.ReplaceMembers, IDs: ids}}
-	found, err := h.s.findMembers(ctx, g, changes)
+	found, err := h.s.resolveMembers(ctx, g, changes)
 	if err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func (h groupHandlers) replace(w http.ResponseWriter, r *http.Request, id string
 	if err != nil {
 		return err
 	}
-	return h.respond(w, r, http.StatusOK, updated)
+	return h.writeGroup(w, r, http.StatusOK, updated)
 }
 
 // finishMembers applies member changes after the group's own attributes were written, and
@@ -196,7 +196,7 @@ func (s *Server) finishMembers(ctx context.Context, g *v1alpha1.ScimGroup, chang
 	return s.repo.StampGroup(ctx, g)
 }
 
-func (h groupHandlers) patch(w http.ResponseWriter, r *http.Request, id string) error {
+func (h groupHandlers) handlePatch(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
 	g, err := h.s.repo.GetGroup(ctx, id)
 	if err != nil {
@@ -216,7 +216,7 @@ func (h groupHandlers) patch(w http.ResponseWriter, r *http.Request, id string) 
 		return err
 	}
 	changes := memberChanges(memberOps)
-	found, err := h.s.findMembers(ctx, g, changes)
+	found, err := h.s.resolveMembers(ctx, g, changes)
 	if err != nil {
 		return err
 	}
@@ -262,10 +262,10 @@ func (h groupHandlers) patch(w http.ResponseWriter, r *http.Request, id string) 
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	return h.respond(w, r, http.StatusOK, updated)
+	return h.writeGroup(w, r, http.StatusOK, updated)
 }
 
-func (h groupHandlers) delete(w http.ResponseWriter, r *http.Request, id string) error {
+func (h groupHandlers) handleDelete(w http.ResponseWriter, r *http.Request, id string) error {
 	g, err := h.s.repo.GetGroup(r.Context(), id)
 	if err != nil {
 		return err

@@ -46,11 +46,11 @@ func memberChanges(ops []patch.MemberOp) []store.MemberChange {
 	return out
 }
 
-// findMembers looks up every member id the changes name (the store reads through what its
+// resolveMembers looks up every member id the changes name (the store reads through what its
 // cache misses). Ids to add must exist (400 invalidValue naming the unknown ones, before
 // anything is written: no dangling reference is stored); ids to remove that do not exist are
 // already not members, and are skipped.
-func (s *Server) findMembers(ctx context.Context, group *v1alpha1.ScimGroup, changes []store.MemberChange) (map[string]client.Object, error) {
+func (s *Server) resolveMembers(ctx context.Context, group *v1alpha1.ScimGroup, changes []store.MemberChange) (map[string]client.Object, error) {
 	var ids []string
 	for _, c := range changes {
 		for _, id := range c.IDs {

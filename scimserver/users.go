@@ -32,13 +32,13 @@ import (
 
 // resourceHandlers serve one resource endpoint (/Users or /Groups).
 type resourceHandlers interface {
-	list(w http.ResponseWriter, r *http.Request) error
-	search(w http.ResponseWriter, r *http.Request) error
-	create(w http.ResponseWriter, r *http.Request) error
-	get(w http.ResponseWriter, r *http.Request, id string) error
-	replace(w http.ResponseWriter, r *http.Request, id string) error
-	patch(w http.ResponseWriter, r *http.Request, id string) error
-	delete(w http.ResponseWriter, r *http.Request, id string) error
+	handleList(w http.ResponseWriter, r *http.Request) error
+	handleSearch(w http.ResponseWriter, r *http.Request) error
+	handleCreate(w http.ResponseWriter, r *http.Request) error
+	handleGet(w http.ResponseWriter, r *http.Request, id string) error
+	handleReplace(w http.ResponseWriter, r *http.Request, id string) error
+	handlePatch(w http.ResponseWriter, r *http.Request, id string) error
+	handleDelete(w http.ResponseWriter, r *http.Request, id string) error
 }
 
 type userHandlers struct{ s *Server }
@@ -60,25 +60,25 @@ func (s *Server) userCollection() *collection {
 	}
 }
 
-func (h userHandlers) list(w http.ResponseWriter, r *http.Request) error {
+func (h userHandlers) handleList(w http.ResponseWriter, r *http.Request) error {
 	return h.s.listCollection(w, r, h.s.userCollection())
 }
 
-func (h userHandlers) search(w http.ResponseWriter, r *http.Request) error {
+func (h userHandlers) handleSearch(w http.ResponseWriter, r *http.Request) error {
 	return h.s.searchCollection(w, r, h.s.userCollection())
 }
 
-// respond renders u projected by the request's attributes= / excludedAttributes=.
-func (h userHandlers) respond(w http.ResponseWriter, r *http.Request, status int, u *v1alpha1.ScimUser) error {
-	return h.s.respond(w, r, status, h.s.userCollection(), u)
+// writeUser sends u projected by the request's attributes= / excludedAttributes=.
+func (h userHandlers) writeUser(w http.ResponseWriter, r *http.Request, status int, u *v1alpha1.ScimUser) error {
+	return h.s.writeProjected(w, r, status, h.s.userCollection(), u)
 }
 
-func (h userHandlers) get(w http.ResponseWriter, r *http.Request, id string) error {
+func (h userHandlers) handleGet(w http.ResponseWriter, r *http.Request, id string) error {
 	u, err := h.s.repo.GetUser(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	return h.s.respondToGet(w, r, h.s.userCollection(), u)
+	return h.s.writeGetResponse(w, r, h.s.userCollection(), u)
 }
 
 // normalizedUser reads and normalises a User body and requires userName.
@@ -98,7 +98,7 @@ func normalizedUser(r *http.Request) (map[string]any, string, error) {
 	return norm, userName, nil
 }
 
-func (h userHandlers) create(w http.ResponseWriter, r *http.Request) error {
+func (h userHandlers) handleCreate(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	norm, userName, err := normalizedUser(r)
 	if err != nil {
@@ -115,10 +115,10 @@ func (h userHandlers) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.respond(w, r, http.StatusCreated, u)
+	return h.writeUser(w, r, http.StatusCreated, u)
 }
 
-func (h userHandlers) replace(w http.ResponseWriter, r *http.Request, id string) error {
+func (h userHandlers) handleReplace(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
 	u, err := h.s.repo.GetUser(ctx, id)
 	if err != nil {
@@ -141,7 +141,7 @@ func (h userHandlers) replace(w http.ResponseWriter, r *http.Request, id string)
 	if err != nil {
 		return err
 	}
-	return h.respond(w, r, http.StatusOK, updated)
+	return h.writeUser(w, r, http.StatusOK, updated)
 }
 
 // setUserSpec replaces next's spec, checking userName uniqueness on a rename.
@@ -158,7 +158,7 @@ func (s *Server) setUserSpec(ctx context.Context, next *v1alpha1.ScimUser, spec 
 	return nil
 }
 
-func (h userHandlers) patch(w http.ResponseWriter, r *http.Request, id string) error {
+func (h userHandlers) handlePatch(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
 	u, err := h.s.repo.GetUser(ctx, id)
 	if err != nil {
@@ -198,10 +198,10 @@ func (h userHandlers) patch(w http.ResponseWriter, r *http.Request, id string) e
 		return err
 	}
 	// RFC 7644 §3.5.2 allows 200 with the resource; Okta expects the user back.
-	return h.respond(w, r, http.StatusOK, updated)
+	return h.writeUser(w, r, http.StatusOK, updated)
 }
 
-func (h userHandlers) delete(w http.ResponseWriter, r *http.Request, id string) error {
+func (h userHandlers) handleDelete(w http.ResponseWriter, r *http.Request, id string) error {
 	u, err := h.s.repo.GetUser(r.Context(), id)
 	if err != nil {
 		return err

@@ -57,7 +57,7 @@ func ReasonOf(err error) Reason {
 	return 0
 }
 
-func notFound(kind, id string) error {
+func notFoundError(kind, id string) error {
 	return &Error{Reason: NotFound, Message: fmt.Sprintf("%s %q not found", kind, id)}
 }
 
@@ -69,6 +69,6 @@ func invalid(format string, args ...any) error {
 	return &Error{Reason: Invalid, Message: fmt.Sprintf(format, args...)}
 }
 
-func preconditionFailed() error {
+func preconditionError() error {
 	return &Error{Reason: PreconditionFailed, Message: "the resource version does not match"}
 }

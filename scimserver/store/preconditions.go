@@ -32,10 +32,10 @@ func (p Preconditions) IsZero() bool { return p.IfMatch == nil && p.IfNoneMatch 
 // check refuses with PreconditionFailed when p fails against version.
 func (p Preconditions) check(version string) error {
 	if p.IfMatch != nil && !p.IfMatch(version) {
-		return preconditionFailed()
+		return preconditionError()
 	}
 	if p.IfNoneMatch != nil && p.IfNoneMatch(version) {
-		return preconditionFailed()
+		return preconditionError()
 	}
 	return nil
 }

@@ -112,7 +112,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (*v1alpha1.ScimUser, err
 		return nil, err
 	}
 	if len(users) == 0 {
-		return nil, notFound("User", id)
+		return nil, notFoundError("User", id)
 	}
 	return oldest(ctx, id, users), nil
 }
@@ -124,7 +124,7 @@ func (s *Store) GetGroup(ctx context.Context, id string) (*v1alpha1.ScimGroup, e
 		return nil, err
 	}
 	if len(groups) == 0 {
-		return nil, notFound("Group", id)
+		return nil, notFoundError("Group", id)
 	}
 	return oldest(ctx, id, groups), nil
 }
@@ -135,12 +135,12 @@ func (s *Store) GroupByName(ctx context.Context, name string) (*v1alpha1.ScimGro
 	var g v1alpha1.ScimGroup
 	if err := s.cache.Get(ctx, client.ObjectKey{Name: name}, &g); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, notFound("Group", name)
+			return nil, notFoundError("Group", name)
 		}
 		return nil, err
 	}
 	if !live(&g) {
-		return nil, notFound("Group", name)
+		return nil, notFoundError("Group", name)
 	}
 	return &g, nil
 }
@@ -171,12 +171,12 @@ func liveCopy[T client.Object](ctx context.Context, s *Store, obj T) (T, error) 
 	defer cancel()
 	if err := s.live.Get(gctx, client.ObjectKeyFromObject(obj), fresh); err != nil {
 		if apierrors.IsNotFound(err) {
-			return zero, notFound(kindOf(obj), v1alpha1.ScimID(obj))
+			return zero, notFoundError(kindOf(obj), v1alpha1.ScimID(obj))
 		}
 		return zero, err
 	}
 	if !live(fresh) || fresh.GetUID() != obj.GetUID() {
-		return zero, notFound(kindOf(obj), v1alpha1.ScimID(obj))
+		return zero, notFoundError(kindOf(obj), v1alpha1.ScimID(obj))
 	}
 	return fresh, nil
 }

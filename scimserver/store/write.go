@@ -187,7 +187,7 @@ func update[T client.Object](ctx context.Context, s *Store, obj T, pre Precondit
 			written = next
 			return nil
 		case apierrors.IsConflict(err) && pre.IfMatch != nil:
-			return preconditionFailed()
+			return preconditionError()
 		}
 		return err
 	})
@@ -282,10 +282,10 @@ func (s *Store) delete(ctx context.Context, obj client.Object, pre Preconditions
 	defer cancel()
 	if err := s.writer.Delete(dctx, obj, precond); err != nil {
 		if apierrors.IsConflict(err) && pre.IfMatch != nil {
-			return preconditionFailed()
+			return preconditionError()
 		}
 		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
-			return notFound(kindOf(obj), string(uid))
+			return notFoundError(kindOf(obj), string(uid))
 		}
 		return err
 	}
