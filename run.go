@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -48,10 +49,15 @@ const shutdownMargin = 5 * time.Second
 // /readyz failing, and the SCIM port answers 503.
 func run(ctx context.Context, c *config, restConfig *rest.Config) error {
 	log := ctrl.Log.WithName("setup")
+	byObject := controllers.CacheByObject(c.access)
+	if c.components.scim {
+		// The SCIM server reads its token Secret, and no other, from the cache.
+		maps.Copy(byObject, scimserver.CacheByObject(c.scim))
+	}
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                  scheme,
 		MapperProvider:          newRESTMapper,
-		Cache:                   cache.Options{ByObject: controllers.CacheByObject(c.access)},
+		Cache:                   cache.Options{ByObject: byObject},
 		Metrics:                 metricsserver.Options{BindAddress: c.metricsAddr},
 		HealthProbeBindAddress:  c.probeAddr,
 		GracefulShutdownTimeout: ptr.To(c.scim.ShutdownTimeout + shutdownMargin),

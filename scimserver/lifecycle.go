@@ -87,7 +87,7 @@ func (s *Server) becomeReady(ctx context.Context) error {
 		go s.watchTokenFile(ctx, s.tokenFileContent)
 	}
 	if s.opts.TokenSecret.Name != "" {
-		synced, err := s.watchTokenSecret(ctx, s.cfgGetter())
+		synced, err := s.watchTokenSecret(ctx)
 		if err != nil {
 			return err
 		}

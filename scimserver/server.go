@@ -33,7 +33,6 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
@@ -137,7 +136,6 @@ type Server struct {
 	opts Options
 	// repo stores users and groups: the handlers' only way to the cache and the API server.
 	repo      store.Repository
-	cfgGetter func() *rest.Config
 	waitCache func(context.Context) bool
 	informers cache.Informers // the manager's cache, whose events wake writers (store.WakeOnCacheEvents)
 	tokens    *tokenStore
@@ -168,7 +166,8 @@ var _ manager.Runnable = &Server{}
 var _ manager.LeaderElectionRunnable = &Server{}
 
 // New creates a SCIM server reading through mgr's cache. It does not register field indexes:
-// the caller runs v1alpha1.SetupIndexes once.
+// the caller runs v1alpha1.SetupIndexes once. With a TokenSecret, mgr's cache must be restricted
+// to it with CacheByObject(opts).
 func New(mgr manager.Manager, opts Options) (*Server, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
@@ -214,7 +213,6 @@ func New(mgr manager.Manager, opts Options) (*Server, error) {
 			Live:   mgr.GetAPIReader(),
 			Writer: client.WithFieldOwner(mgr.GetClient(), FieldManager),
 		}),
-		cfgGetter: mgr.GetConfig,
 		waitCache: mgr.GetCache().WaitForCacheSync,
 		informers: mgr.GetCache(),
 		tokens:    newTokenStore(),
