@@ -16,8 +16,21 @@ limitations under the License.
 
 // Package scimserver is kubescim's embedded SCIM 2.0 server (RFC 7643, RFC 7644). Identity
 // providers push users and groups to it; it stores them as ScimUser and ScimGroup specs. It
-// reads through the manager's cache and writes through the API server; it never writes status
-// or RBAC objects, which belong to the controllers.
+// never writes status or RBAC objects, which belong to the controllers.
+//
+// The package speaks SCIM over HTTP: routing, authentication and limits, filters (filter/) and
+// PATCH (patch/), the SCIM <-> CR mapping (convert*.go) and errors. Storage is behind a seam:
+// the handlers store users and groups only through store.Repository (scimserver/store), which
+// reads the manager's cache, reads through to the API server on a miss, and writes through
+// the API server with optimistic concurrency. The store's typed refusals and the API server's
+// errors become SCIM errors in one place, errors.go.
+//
+//	handlers (users.go, groups.go, bulk.go, list.go)
+//	    |  store.Repository: GetUser, ListGroups, CreateUser, UpdateGroup, ChangeMembers, ...
+//	    v
+//	store: read-through, conflict retries, member changes, read-your-writes
+//	    v
+//	manager cache + API server
 package scimserver
 
 import (
