@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -78,6 +79,10 @@ func run(ctx context.Context, c *config, restConfig *rest.Config) error {
 // newManager builds the manager the components share.
 func newManager(c *config, restConfig *rest.Config) (manager.Manager, error) {
 	byObject := controllers.CacheByObject(c.access)
+	if c.components.scim {
+		// The SCIM server reads its token Secret, and no other, from the cache.
+		maps.Copy(byObject, scimserver.CacheByObject(c.scim))
+	}
 	if c.components.controllers && !c.components.scim {
 		byObject[&scimv1alpha1.ScimUser{}] = cache.ByObject{Transform: controllers.SlimUser}
 	}

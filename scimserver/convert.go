@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubescim/kubescim/api/v1alpha1"
+	"github.com/kubescim/kubescim/scimserver/store"
 )
 
 // isURNKey reports whether a resource map key is an extension schema URN.
@@ -118,18 +119,13 @@ func extensionsFromMap(m map[string]any, skip string) (map[string]apiextensionsv
 	return ext, nil
 }
 
-// createdAtAnnotation records when the SCIM server created an object, with the precision of
-// the changed-at annotation: creationTimestamp has whole seconds only, so it could come after
-// lastModified, and never equals it as RFC 7643 §3.1 wants of a new resource.
-const createdAtAnnotation = "scim.kubescim.io/created-at"
-
 // metaFor builds the meta attribute (RFC 7643 §3.1). created is the created-at annotation
 // (else creationTimestamp) and never changes; lastModified is the changed-at annotation, never
 // before created.
 func metaFor(obj client.Object, resourceType, location string) map[string]any {
 	ann := obj.GetAnnotations()
 	created := obj.GetCreationTimestamp().Time
-	if t, err := time.Parse(time.RFC3339Nano, ann[createdAtAnnotation]); err == nil {
+	if t, err := time.Parse(time.RFC3339Nano, ann[store.CreatedAtAnnotation]); err == nil {
 		created = t
 	}
 	lastModified := created

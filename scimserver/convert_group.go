@@ -75,12 +75,7 @@ func (s *Server) groupResource(ctx context.Context, g *v1alpha1.ScimGroup, base 
 
 // groupMembers lists the direct members of g (users and groups whose memberOf names it).
 func (s *Server) groupMembers(ctx context.Context, g *v1alpha1.ScimGroup, base string) ([]any, error) {
-	s.memberListings.Add(1)
-	users, err := s.listUsers(ctx, v1alpha1.IndexMemberOf, g.Name)
-	if err != nil {
-		return nil, err
-	}
-	groups, err := s.listGroups(ctx, v1alpha1.IndexMemberOf, g.Name)
+	users, groups, err := s.repo.GroupMembers(ctx, g.Name)
 	if err != nil {
 		return nil, err
 	}

@@ -21,11 +21,9 @@ import (
 	"sort"
 	"strings"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
 	"github.com/kubescim/kubescim/api/v1alpha1"
 	"github.com/kubescim/kubescim/scimserver/schema"
+	"github.com/kubescim/kubescim/scimserver/store"
 )
 
 // userAttributes renders a ScimUser's spec as a canonical SCIM map: core attributes by their JSON
@@ -113,21 +111,18 @@ func (s *Server) userGroups(ctx context.Context, u *v1alpha1.ScimUser, base stri
 			continue
 		}
 		seen[name] = true
-		var g v1alpha1.ScimGroup
-		if err := s.cache.Get(ctx, client.ObjectKey{Name: name}, &g); err != nil {
-			if apierrors.IsNotFound(err) {
-				continue
-			}
-			return nil, err
-		}
-		if !live(&g) {
+		g, err := s.repo.GroupByName(ctx, name)
+		if store.ReasonOf(err) == store.NotFound {
 			continue
+		}
+		if err != nil {
+			return nil, err
 		}
 		kind := "indirect"
 		if i < direct {
 			kind = "direct"
 		}
-		id := v1alpha1.ScimID(&g)
+		id := v1alpha1.ScimID(g)
 		out = append(out, map[string]any{
 			"value":   id,
 			"display": g.Spec.DisplayName,

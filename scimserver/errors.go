@@ -30,6 +30,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/kubescim/kubescim/scimserver/schema"
+	"github.com/kubescim/kubescim/scimserver/store"
 )
 
 // defaultRetryAfter is what 429 and 503 answers tell the IdP to wait when nothing better is known.
@@ -51,10 +52,6 @@ func unavailable(detail string, after time.Duration) error {
 	return &retryableError{scim: schema.Errorf(http.StatusServiceUnavailable, "", "%s", detail), after: after}
 }
 
-func notFound(resource, id string) error {
-	return schema.Errorf(http.StatusNotFound, "", "%s %q not found", resource, id)
-}
-
 func invalidValue(format string, args ...any) error {
 	return schema.Errorf(http.StatusBadRequest, "invalidValue", format, args...)
 }
@@ -71,8 +68,8 @@ func preconditionFailed() error {
 	return schema.Errorf(http.StatusPreconditionFailed, "", "the resource version does not match If-Match")
 }
 
-// fromAPIError maps an error from the Kubernetes API (or the cache) to a SCIM error. It is the one
-// place where API server failures become SCIM status codes; anything it does not know becomes a
+// fromAPIError maps an error from the store, the Kubernetes API or the cache to a SCIM error. It
+// is the one place where storage refusals and API server failures become SCIM status codes; anything it does not know becomes a
 // 500 with a generic detail, and the cause is logged.
 func fromAPIError(ctx context.Context, err error) error {
 	if err == nil {
@@ -82,6 +79,10 @@ func fromAPIError(ctx context.Context, err error) error {
 	var re *retryableError
 	if errors.As(err, &re) || errors.As(err, &se) {
 		return err
+	}
+	var refused *store.Error
+	if errors.As(err, &refused) {
+		return fromStoreError(refused)
 	}
 	log := ctrl.LoggerFrom(ctx)
 	switch {
@@ -121,6 +122,21 @@ func fromAPIError(ctx context.Context, err error) error {
 		log.Error(err, "Unexpected error")
 		return schema.Errorf(http.StatusInternalServerError, "", "internal error")
 	}
+}
+
+// fromStoreError maps a refusal of the store to its SCIM error.
+func fromStoreError(e *store.Error) error {
+	switch e.Reason {
+	case store.NotFound:
+		return schema.Errorf(http.StatusNotFound, "", "%s", e.Message)
+	case store.NameTaken:
+		return uniqueness("%s", e.Message)
+	case store.PreconditionFailed:
+		return preconditionFailed()
+	case store.Invalid:
+		return invalidValue("%s", e.Message)
+	}
+	return schema.Errorf(http.StatusInternalServerError, "", "internal error")
 }
 
 // invalidDetail renders an API server validation error by its causes, in SCIM terms, e.g.

@@ -19,6 +19,8 @@ package scimserver
 import (
 	"net/http"
 	"strings"
+
+	"github.com/kubescim/kubescim/scimserver/store"
 )
 
 // etagFor is the weak ETag of a resource version (meta.version, RFC 7644 §3.14).
@@ -40,22 +42,15 @@ func etagListMatches(header, resourceVersion string) bool {
 	return false
 }
 
-// preconditions holds a request's conditional headers.
-type preconditions struct {
-	ifMatch, ifNoneMatch string
-}
-
-func preconditionsOf(r *http.Request) preconditions {
-	return preconditions{ifMatch: r.Header.Get("If-Match"), ifNoneMatch: r.Header.Get("If-None-Match")}
-}
-
-// checkWrite returns 412 when a write's preconditions fail against the current version.
-func (p preconditions) checkWrite(resourceVersion string) error {
-	if p.ifMatch != "" && !etagListMatches(p.ifMatch, resourceVersion) {
-		return preconditionFailed()
+// preconditionsOf turns a request's conditional headers into the store's preconditions on the
+// version a write replaces: the resourceVersion is the ETag.
+func preconditionsOf(r *http.Request) store.Preconditions {
+	var pre store.Preconditions
+	if ifMatch := r.Header.Get("If-Match"); ifMatch != "" {
+		pre.IfMatch = func(version string) bool { return etagListMatches(ifMatch, version) }
 	}
-	if p.ifNoneMatch != "" && etagListMatches(p.ifNoneMatch, resourceVersion) {
-		return preconditionFailed()
+	if ifNoneMatch := r.Header.Get("If-None-Match"); ifNoneMatch != "" {
+		pre.IfNoneMatch = func(version string) bool { return etagListMatches(ifNoneMatch, version) }
 	}
-	return nil
+	return pre
 }

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubescim/kubescim/api/v1alpha1"
+	"github.com/kubescim/kubescim/scimserver/store"
 )
 
 // laggingCache is a replica's cache that has not seen the latest write of one group yet: List
@@ -63,7 +64,7 @@ func TestMemberPatchPreconditionOnTheLiveGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, base := newTestServer(t, Options{})
-	s.cache = laggingCache{Reader: testMgr.GetCache(), old: old}
+	s.repo = testRepo(store.Clients{Cache: laggingCache{Reader: testMgr.GetCache(), old: old}})
 	addMember := func(id string) map[string]any {
 		return patchBody(map[string]any{"op": "add", "path": "members", "value": members(id)})
 	}

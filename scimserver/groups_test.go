@@ -189,7 +189,7 @@ func TestGroupLifecycle(t *testing.T) {
 func TestGroupPatchMembersAtScale(t *testing.T) {
 	ids := bulkUsers(t, uniq(t, "m"), 300)
 	gid := createGroup(t, uniq(t, "Big"))
-	before := srv.memberListings.Load()
+	before := memberListings(srv)
 
 	// 300 members in one PATCH.
 	call(t, http.MethodPatch, "/scim/v2/Groups/"+gid, patchBody(map[string]any{"op": "Add", "path": "members", "value": members(ids...)})).
@@ -204,14 +204,14 @@ func TestGroupPatchMembersAtScale(t *testing.T) {
 	if len(stored) != 150 || stored[ids[0]] || !stored[ids[299]] {
 		t.Fatalf("%d members after removing 150", len(stored))
 	}
-	if srv.memberListings.Load() != before {
+	if memberListings(srv) != before {
 		t.Error("member add/remove listed the whole member list")
 	}
 
 	// excludedAttributes=members answers without touching the member index.
 	r := call(t, http.MethodGet, "/scim/v2/Groups/"+gid+"?excludedAttributes=members", nil).expect(t, http.StatusOK)
 	lr := call(t, http.MethodGet, "/scim/v2/Groups?excludedAttributes=members&filter="+url.QueryEscape(fmt.Sprintf("id eq %q", gid)), nil).expect(t, http.StatusOK)
-	if _, ok := r.body["members"]; ok || srv.memberListings.Load() != before {
+	if _, ok := r.body["members"]; ok || memberListings(srv) != before {
 		t.Errorf("excludedAttributes=members listed members: %s", r.raw)
 	}
 	if lr.body["totalResults"] != float64(1) {

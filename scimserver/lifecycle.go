@@ -87,7 +87,7 @@ func (s *Server) becomeReady(ctx context.Context) error {
 		go s.watchTokenFile(ctx, s.tokenFileContent)
 	}
 	if s.opts.TokenSecret.Name != "" {
-		synced, err := s.watchTokenSecret(ctx, s.cfgGetter())
+		synced, err := s.watchTokenSecret(ctx)
 		if err != nil {
 			return err
 		}
@@ -99,7 +99,7 @@ func (s *Server) becomeReady(ctx context.Context) error {
 			log.Error(nil, "Token Secret not readable yet; answering 503 until it is", "secret", s.opts.TokenSecret.String())
 		}
 	}
-	if err := s.wakes.register(ctx, s.informers); err != nil {
+	if err := s.repo.WakeOnCacheEvents(ctx, s.informers); err != nil {
 		// Writes still read their own writes, by polling the cache.
 		log.Error(err, "Not woken by cache events; polling the cache after writes")
 	}

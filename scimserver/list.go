@@ -113,9 +113,10 @@ func (s *Server) searchRequest(r *http.Request) (query, error) {
 	return q, nil
 }
 
-// respond renders one resource projected by the request's attributes= / excludedAttributes=;
-// the costly computed attribute (groups, members) is read only when it is part of the answer.
-func (s *Server) respond(w http.ResponseWriter, r *http.Request, status int, c *collection, obj client.Object) error {
+// writeProjected sends one resource projected by the request's attributes= /
+// excludedAttributes=; the costly computed attribute (groups, members) is read only when it is
+// part of the answer.
+func (s *Server) writeProjected(w http.ResponseWriter, r *http.Request, status int, c *collection, obj client.Object) error {
 	q := projectionQuery(r.URL.Query())
 	res, err := c.render(r.Context(), obj, s.baseURL(r), q.wants(c.rt, c.computed))
 	if err != nil {
@@ -129,13 +130,14 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, status int, c *
 	return nil
 }
 
-// respondToGet answers a single-resource GET: 304 when If-None-Match names the current version.
-func (s *Server) respondToGet(w http.ResponseWriter, r *http.Request, c *collection, obj client.Object) error {
+// writeGetResponse answers a single-resource GET: 304 when If-None-Match names the current
+// version.
+func (s *Server) writeGetResponse(w http.ResponseWriter, r *http.Request, c *collection, obj client.Object) error {
 	if inm := r.Header.Get("If-None-Match"); inm != "" && etagListMatches(inm, obj.GetResourceVersion()) {
 		notModified(w, obj.GetResourceVersion())
 		return nil
 	}
-	return s.respond(w, r, http.StatusOK, c, obj)
+	return s.writeProjected(w, r, http.StatusOK, c, obj)
 }
 
 // listItem is one matching resource.

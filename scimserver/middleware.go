@@ -26,15 +26,12 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/kubescim/kubescim/scimserver/schema"
+	"github.com/kubescim/kubescim/scimserver/store"
 )
 
-type tokenNameKey struct{}
-
-// tokenNameFrom returns the name of the bearer token that authenticated the request.
-func tokenNameFrom(ctx context.Context) string {
-	name, _ := ctx.Value(tokenNameKey{}).(string)
-	return name
-}
+// tokenNameFrom returns the name of the bearer token that authenticated the request, which
+// the store records as the changer of what the request writes.
+func tokenNameFrom(ctx context.Context) string { return store.ChangedBy(ctx) }
 
 // statusRecorder remembers the status code for the request log.
 type statusRecorder struct {
@@ -129,7 +126,7 @@ func (s *Server) buildHandler() http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(rec, r.Body, s.opts.MaxBodyBytes)
-		ctx = context.WithValue(ctx, tokenNameKey{}, name)
+		ctx = store.WithChangedBy(ctx, name)
 		s.route(rec, r.WithContext(ctx))
 	})
 }

@@ -19,12 +19,14 @@ package scimserver
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -43,13 +45,26 @@ func startReplica(t *testing.T, byObject map[client.Object]cache.ByObject) strin
 }
 
 // startOnManager starts a SCIM server with opts on a manager of its own made with mgrOpts (its
-// scheme, metrics and probe addresses set here), and returns it once it serves.
+// scheme, metrics and probe addresses, and the cache of its token Secret, set here), and returns
+// it once it serves.
 func startOnManager(t *testing.T, mgrOpts ctrl.Options, opts Options) *Server {
 	t.Helper()
+	return startOnManagerAs(t, testMgr.GetConfig(), mgrOpts, opts)
+}
+
+// startOnManagerAs is startOnManager with a manager that talks to the API server with cfg.
+func startOnManagerAs(t *testing.T, cfg *rest.Config, mgrOpts ctrl.Options, opts Options) *Server {
+	t.Helper()
 	mgrOpts.Scheme = testMgr.GetScheme()
+	if byObject := CacheByObject(opts); byObject != nil {
+		if mgrOpts.Cache.ByObject == nil {
+			mgrOpts.Cache.ByObject = map[client.Object]cache.ByObject{}
+		}
+		maps.Copy(mgrOpts.Cache.ByObject, byObject)
+	}
 	mgrOpts.Metrics = metricsserver.Options{BindAddress: "0"}
 	mgrOpts.HealthProbeBindAddress = "0"
-	mgr, err := ctrl.NewManager(testMgr.GetConfig(), mgrOpts)
+	mgr, err := ctrl.NewManager(cfg, mgrOpts)
 	if err != nil {
 		t.Fatal(err)
 	}

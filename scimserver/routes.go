@@ -59,22 +59,22 @@ func (s *Server) match(r *http.Request) endpoint {
 		switch {
 		case len(segs) == 1:
 			return endpoint{name, "GET, POST", map[string]func(http.ResponseWriter, *http.Request) error{
-				http.MethodGet:  kind().list,
-				http.MethodPost: kind().create,
+				http.MethodGet:  kind().handleList,
+				http.MethodPost: kind().handleCreate,
 			}[r.Method]}
 		case len(segs) == 2 && segs[1] == ".search":
 			e := endpoint{route: name + "/.search", allowed: "POST"}
 			if r.Method == http.MethodPost {
-				e.handler = kind().search
+				e.handler = kind().handleSearch
 			}
 			return e
 		case len(segs) == 2:
 			id := segs[1]
 			return endpoint{name + "/{id}", "GET, PUT, PATCH, DELETE", map[string]func(http.ResponseWriter, *http.Request) error{
-				http.MethodGet:    func(w http.ResponseWriter, r *http.Request) error { return kind().get(w, r, id) },
-				http.MethodPut:    func(w http.ResponseWriter, r *http.Request) error { return kind().replace(w, r, id) },
-				http.MethodPatch:  func(w http.ResponseWriter, r *http.Request) error { return kind().patch(w, r, id) },
-				http.MethodDelete: func(w http.ResponseWriter, r *http.Request) error { return kind().delete(w, r, id) },
+				http.MethodGet:    func(w http.ResponseWriter, r *http.Request) error { return kind().handleGet(w, r, id) },
+				http.MethodPut:    func(w http.ResponseWriter, r *http.Request) error { return kind().handleReplace(w, r, id) },
+				http.MethodPatch:  func(w http.ResponseWriter, r *http.Request) error { return kind().handlePatch(w, r, id) },
+				http.MethodDelete: func(w http.ResponseWriter, r *http.Request) error { return kind().handleDelete(w, r, id) },
 			}[r.Method]}
 		}
 	case len(segs) == 1 && strings.EqualFold(segs[0], "ServiceProviderConfig"):

@@ -16,8 +16,21 @@ limitations under the License.
 
 // Package scimserver is kubescim's embedded SCIM 2.0 server (RFC 7643, RFC 7644). Identity
 // providers push users and groups to it; it stores them as ScimUser and ScimGroup specs. It
-// reads through the manager's cache and writes through the API server; it never writes status
-// or RBAC objects, which belong to the controllers.
+// never writes status or RBAC objects, which belong to the controllers.
+//
+// The package speaks SCIM over HTTP: routing, authentication and limits, filters (filter/) and
+// PATCH (patch/), the SCIM <-> CR mapping (convert*.go) and errors. Storage is behind a seam:
+// the handlers store users and groups only through store.Repository (scimserver/store), which
+// reads the manager's cache, reads through to the API server on a miss, and writes through
+// the API server with optimistic concurrency. The store's typed refusals and the API server's
+// errors become SCIM errors in one place, errors.go.
+//
+//	handlers (users.go, groups.go, bulk.go, list.go)
+//	    |  store.Repository: GetUser, ListGroups, CreateUser, UpdateGroup, ChangeMembers, ...
+//	    v
+//	store: read-through, conflict retries, member changes, read-your-writes
+//	    v
+//	manager cache + API server
 package scimserver
 
 import (
@@ -33,7 +46,6 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
@@ -41,6 +53,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/kubescim/kubescim/scimserver/filter"
+	"github.com/kubescim/kubescim/scimserver/store"
 )
 
 // +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimusers;scimgroups,verbs=get;list;watch;create;update;patch;delete
@@ -74,10 +87,6 @@ const (
 	maxHeaderBytes = 256 << 10
 	writeTimeout   = 60 * time.Second
 )
-
-// apiTimeout bounds every call to the API server, so a slow control plane answers 503, never a
-// hung IdP request.
-const apiTimeout = 10 * time.Second
 
 // Options configure the SCIM server.
 type Options struct {
@@ -137,14 +146,11 @@ type Options struct {
 
 // Server is the SCIM HTTP server. It implements manager.Runnable.
 type Server struct {
-	opts      Options
-	cache     client.Reader // the manager's cache, with the v1alpha1 indexes
-	apiReader client.Reader // live reads, for conflict retries and uniqueness checks
-	writer    client.Client
-	cfgGetter func() *rest.Config
+	opts Options
+	// repo stores users and groups: the handlers' only way to the cache and the API server.
+	repo      store.Repository
 	waitCache func(context.Context) bool
-	informers cache.Informers // the manager's cache, to be woken by its events (cachewake.go)
-	wakes     *cacheWakes
+	informers cache.Informers // the manager's cache, whose events wake writers (store.WakeOnCacheEvents)
 	tokens    *tokenStore
 	// tokenFileContent is the token file as New loaded it; Start watches it from there, so a
 	// refused token is logged once, not again at start.
@@ -154,12 +160,6 @@ type Server struct {
 	handler          http.Handler
 	log              logr.Logger
 	now              func() time.Time // the clock; tests move it to run out a bulk request's time
-
-	// memberListings counts reads of a whole member list, so tests can prove that
-	// excludedAttributes=members and member add/remove never list members.
-	memberListings atomic.Int64
-	// stampers coalesce the stamps of concurrent member changes of one group (members.go).
-	stampers groupStampers
 
 	// Lifecycle (lifecycle.go): the HTTP server, and whether requests are let through.
 	mu       sync.Mutex
@@ -179,7 +179,8 @@ var _ manager.Runnable = &Server{}
 var _ manager.LeaderElectionRunnable = &Server{}
 
 // New creates a SCIM server reading through mgr's cache. It does not register field indexes:
-// the caller runs v1alpha1.SetupIndexes once.
+// the caller runs v1alpha1.SetupIndexes once. With a TokenSecret, mgr's cache must be restricted
+// to it with CacheByObject(opts).
 func New(mgr manager.Manager, opts Options) (*Server, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
@@ -219,14 +220,14 @@ func New(mgr manager.Manager, opts Options) (*Server, error) {
 		return nil, errors.New("no bearer token source: set TokenFile or TokenSecret")
 	}
 	s := &Server{
-		opts:      opts,
-		cache:     mgr.GetCache(),
-		apiReader: mgr.GetAPIReader(),
-		writer:    client.WithFieldOwner(mgr.GetClient(), FieldManager),
-		cfgGetter: mgr.GetConfig,
+		opts: opts,
+		repo: store.New(store.Clients{
+			Cache:  mgr.GetCache(),
+			Live:   mgr.GetAPIReader(),
+			Writer: client.WithFieldOwner(mgr.GetClient(), FieldManager),
+		}),
 		waitCache: mgr.GetCache().WaitForCacheSync,
 		informers: mgr.GetCache(),
-		wakes:     newCacheWakes(),
 		tokens:    newTokenStore(),
 		limiter:   newRateLimiters(opts.RateLimit, opts.RateBurst),
 		failures:  newFailedAuthLimiter(opts.FailedAuthRate, opts.FailedAuthBurst, maxTrackedAddresses),

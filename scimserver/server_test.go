@@ -264,11 +264,10 @@ func TestShortTokensRefused(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = k8sClient.Delete(ctx, secret) })
 
-	s, err := New(testMgr, Options{BindAddress: "127.0.0.1:0", TokenFile: file, TokenSecret: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := startServer(t, s)
+	// A server of its own: the test manager's cache holds only the suite's token Secret.
+	s := startOnManager(t, ctrl.Options{}, Options{BindAddress: "127.0.0.1:0", TokenFile: file, TokenSecret: key,
+		FailedAuthRate: 1000, FailedAuthBurst: 1000})
+	base := "http://" + s.Addr()
 	eventually(t, 10*time.Second, func() error {
 		if r := callURL(t, base, strongSecret, http.MethodGet, "/scim/v2/Schemas", nil); r.status != http.StatusOK {
 			return errStatus(r.status)

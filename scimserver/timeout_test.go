@@ -25,6 +25,8 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/kubescim/kubescim/scimserver/store"
 )
 
 // timeoutServer serves SCIM through a writer whose creates and updates time out while the
@@ -39,7 +41,7 @@ func timeoutServer(t *testing.T, landed *atomic.Bool) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.writer = client.WithFieldOwner(interceptor.NewClient(base, interceptor.Funcs{
+	s.repo = testRepo(store.Clients{Writer: client.WithFieldOwner(interceptor.NewClient(base, interceptor.Funcs{
 		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
 			if landed.Load() {
 				if err := c.Create(ctx, obj, opts...); err != nil {
@@ -56,7 +58,7 @@ func timeoutServer(t *testing.T, landed *atomic.Bool) string {
 			}
 			return context.DeadlineExceeded
 		},
-	}), FieldManager)
+	}), FieldManager)})
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
 	return hs.URL

@@ -26,10 +26,11 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
+	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // tokenFilePollInterval is how often the token file is re-read. Polling (rather than inotify)
@@ -82,18 +83,34 @@ func (s *Server) watchTokenFile(ctx context.Context, last []byte) {
 // narrows this rule to the one Secret named by --scim-token-secret.
 // +kubebuilder:rbac:groups="",namespace=system,resources=secrets,verbs=get;list;watch
 
-// watchTokenSecret runs an informer on the one token Secret (field selector on its name), so
-// the SCIM server needs only get/list/watch on that Secret (a namespaced Role with
-// resourceNames), and adding or removing a token takes effect without a restart.
-func (s *Server) watchTokenSecret(ctx context.Context, cfg *rest.Config) (toolscache.InformerSynced, error) {
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("creating clientset for the token Secret: %w", err)
+// CacheByObject restricts the manager's cache of Secrets to the token Secret of opts (none
+// without one): the only Secret the SCIM server reads. Its Role grants get/list/watch on that
+// Secret by resourceNames, which the API server allows for a list or watch only with a field
+// selector on metadata.name in the Secret's namespace, as here. Merge it into the manager's
+// cache.Options ByObject.
+func CacheByObject(opts Options) map[client.Object]cache.ByObject {
+	key := opts.TokenSecret
+	if key.Name == "" {
+		return nil
 	}
+	return map[client.Object]cache.ByObject{
+		&corev1.Secret{}: {
+			Namespaces: map[string]cache.Config{key.Namespace: {}},
+			Field:      fields.OneTermEqualSelector("metadata.name", key.Name),
+		},
+	}
+}
+
+// watchTokenSecret loads the tokens of the token Secret from the manager's cache (restricted to
+// that Secret by CacheByObject) and reloads them on every change, so adding or removing a token
+// takes effect without a restart. The returned function reports when the Secret's first state
+// (or its absence) has been loaded.
+func (s *Server) watchTokenSecret(ctx context.Context) (toolscache.InformerSynced, error) {
 	key := s.opts.TokenSecret
-	lw := toolscache.NewListWatchFromClient(cs.CoreV1().RESTClient(), "secrets", key.Namespace,
-		fields.OneTermEqualSelector("metadata.name", key.Name))
-	informer := toolscache.NewSharedIndexInformer(lw, &corev1.Secret{}, 0, toolscache.Indexers{})
+	informer, err := s.informers.GetInformer(ctx, &corev1.Secret{}, cache.BlockUntilSynced(false))
+	if err != nil {
+		return nil, fmt.Errorf("getting the Secret informer for the token Secret: %w", err)
+	}
 	log := ctrl.LoggerFrom(ctx).WithValues("secret", key.String())
 	apply := func(obj any) {
 		if secret, ok := obj.(*corev1.Secret); ok {
@@ -101,17 +118,32 @@ func (s *Server) watchTokenSecret(ctx context.Context, cfg *rest.Config) (toolsc
 			s.tokens.setSecret(strongTokens(log, tokenSourceSecret, secretTokens(secret.Data)))
 		}
 	}
-	if _, err := informer.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    apply,
-		UpdateFunc: func(_, obj any) { apply(obj) },
-		DeleteFunc: func(any) {
-			log.Info("Token Secret deleted; its tokens are no longer accepted")
-			s.tokens.setSecret(nil)
-			tokensRejectedGauge.WithLabelValues(tokenSourceSecret).Set(0)
+	reg, err := informer.AddEventHandler(toolscache.FilteringResourceEventHandler{
+		// The cache should hold no other Secret; should it be unrestricted, no other is a
+		// token source.
+		FilterFunc: func(obj any) bool { return isSecret(obj, key) },
+		Handler: toolscache.ResourceEventHandlerFuncs{
+			AddFunc:    apply,
+			UpdateFunc: func(_, obj any) { apply(obj) },
+			DeleteFunc: func(any) {
+				log.Info("Token Secret deleted; its tokens are no longer accepted")
+				s.tokens.setSecret(nil)
+				tokensRejectedGauge.WithLabelValues(tokenSourceSecret).Set(0)
+			},
 		},
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, fmt.Errorf("watching the token Secret: %w", err)
 	}
-	go informer.Run(ctx.Done())
-	return informer.HasSynced, nil
+	return reg.HasSynced, nil
+}
+
+// isSecret reports whether an informer event's object (or the last state of a deleted one) is
+// the Secret key.
+func isSecret(obj any, key types.NamespacedName) bool {
+	if gone, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
+		obj = gone.Obj
+	}
+	secret, ok := obj.(*corev1.Secret)
+	return ok && secret.Namespace == key.Namespace && secret.Name == key.Name
 }

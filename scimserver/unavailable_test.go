@@ -23,6 +23,8 @@ import (
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kubescim/kubescim/scimserver/store"
 )
 
 // TestAPIServerUnavailable points the server's API writes and live reads at an address where no
@@ -40,7 +42,7 @@ func TestAPIServerUnavailable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.writer, s.apiReader = client.WithFieldOwner(c, FieldManager), c
+	s.repo = testRepo(store.Clients{Live: c, Writer: client.WithFieldOwner(c, FieldManager)})
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
 

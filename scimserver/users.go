@@ -22,38 +22,34 @@ import (
 	"net/http"
 
 	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubescim/kubescim/api/v1alpha1"
 	"github.com/kubescim/kubescim/scimserver/patch"
 	"github.com/kubescim/kubescim/scimserver/schema"
+	"github.com/kubescim/kubescim/scimserver/store"
 )
 
 // resourceHandlers serve one resource endpoint (/Users or /Groups).
 type resourceHandlers interface {
-	list(w http.ResponseWriter, r *http.Request) error
-	search(w http.ResponseWriter, r *http.Request) error
-	create(w http.ResponseWriter, r *http.Request) error
-	get(w http.ResponseWriter, r *http.Request, id string) error
-	replace(w http.ResponseWriter, r *http.Request, id string) error
-	patch(w http.ResponseWriter, r *http.Request, id string) error
-	delete(w http.ResponseWriter, r *http.Request, id string) error
+	handleList(w http.ResponseWriter, r *http.Request) error
+	handleSearch(w http.ResponseWriter, r *http.Request) error
+	handleCreate(w http.ResponseWriter, r *http.Request) error
+	handleGet(w http.ResponseWriter, r *http.Request, id string) error
+	handleReplace(w http.ResponseWriter, r *http.Request, id string) error
+	handlePatch(w http.ResponseWriter, r *http.Request, id string) error
+	handleDelete(w http.ResponseWriter, r *http.Request, id string) error
 }
 
 type userHandlers struct{ s *Server }
 
 func (s *Server) users() resourceHandlers { return userHandlers{s} }
 
-// errUnchanged aborts an update whose mutation changed nothing, so no write happens.
-var errUnchanged = errors.New("unchanged")
-
 func (s *Server) userCollection() *collection {
 	return &collection{
 		rt:       schema.UserResource,
 		computed: "groups",
-		candidates: indexedCandidates(s.lookupUsers, map[string]attributeIndex{
+		candidates: indexedCandidates(s.repo.ListUsers, map[string]attributeIndex{
 			"id":         {v1alpha1.IndexUID, false},
 			"userName":   {v1alpha1.IndexUserName, true},
 			"externalId": {v1alpha1.IndexExternalID, false},
@@ -64,25 +60,25 @@ func (s *Server) userCollection() *collection {
 	}
 }
 
-func (h userHandlers) list(w http.ResponseWriter, r *http.Request) error {
+func (h userHandlers) handleList(w http.ResponseWriter, r *http.Request) error {
 	return h.s.listCollection(w, r, h.s.userCollection())
 }
 
-func (h userHandlers) search(w http.ResponseWriter, r *http.Request) error {
+func (h userHandlers) handleSearch(w http.ResponseWriter, r *http.Request) error {
 	return h.s.searchCollection(w, r, h.s.userCollection())
 }
 
-// respond renders u projected by the request's attributes= / excludedAttributes=.
-func (h userHandlers) respond(w http.ResponseWriter, r *http.Request, status int, u *v1alpha1.ScimUser) error {
-	return h.s.respond(w, r, status, h.s.userCollection(), u)
+// writeUser sends u projected by the request's attributes= / excludedAttributes=.
+func (h userHandlers) writeUser(w http.ResponseWriter, r *http.Request, status int, u *v1alpha1.ScimUser) error {
+	return h.s.writeProjected(w, r, status, h.s.userCollection(), u)
 }
 
-func (h userHandlers) get(w http.ResponseWriter, r *http.Request, id string) error {
-	u, err := h.s.userByID(r.Context(), id)
+func (h userHandlers) handleGet(w http.ResponseWriter, r *http.Request, id string) error {
+	u, err := h.s.repo.GetUser(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	return h.s.respondToGet(w, r, h.s.userCollection(), u)
+	return h.s.writeGetResponse(w, r, h.s.userCollection(), u)
 }
 
 // normalizedUser reads and normalises a User body and requires userName.
@@ -102,79 +98,29 @@ func normalizedUser(r *http.Request) (map[string]any, string, error) {
 	return norm, userName, nil
 }
 
-func (h userHandlers) create(w http.ResponseWriter, r *http.Request) error {
+func (h userHandlers) handleCreate(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	norm, userName, err := normalizedUser(r)
 	if err != nil {
 		return err
 	}
-	if err := h.s.checkUserNameFree(ctx, userName, ""); err != nil {
+	if err := h.s.repo.CheckUserNameFree(ctx, userName, ""); err != nil {
 		return err
 	}
 	spec, err := userSpecFromMap(norm, nil)
 	if err != nil {
 		return err
 	}
-	name := v1alpha1.ObjectNameFor(userName)
-	u := &v1alpha1.ScimUser{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec}
-	err = h.s.create(ctx, u)
-	if apierrors.IsAlreadyExists(err) {
-		// The API server's name uniqueness makes concurrent creates of one userName (also on
-		// another replica) yield exactly one 201. The name may instead belong to a user that was
-		// renamed since; then this user gets a generated name.
-		var existing v1alpha1.ScimUser
-		gctx, cancel := context.WithTimeout(ctx, apiTimeout)
-		gerr := h.s.apiReader.Get(gctx, client.ObjectKey{Name: name}, &existing)
-		cancel()
-		if gerr == nil && live(&existing) && v1alpha1.FoldKey(existing.Spec.UserName) == v1alpha1.FoldKey(userName) {
-			return uniqueness("a User with userName %q already exists", userName)
-		}
-		u = &v1alpha1.ScimUser{ObjectMeta: metav1.ObjectMeta{GenerateName: name + "-"}, Spec: spec}
-		err = h.s.create(ctx, u)
-	}
+	u, err := h.s.repo.CreateUser(ctx, spec)
 	if err != nil {
 		return err
 	}
-	return h.respond(w, r, http.StatusCreated, u)
+	return h.writeUser(w, r, http.StatusCreated, u)
 }
 
-// checkUserNameFree returns 409 uniqueness when another user (not the object whose uid is
-// self) holds userName, case-insensitively: by the cache index (users created with kubectl have any object name) and
-// by a live read of the name SCIM would give it. A rename racing with a create or another rename
-// to the same userName can still slip through between this check and the write; creates cannot,
-// as they rely on the API server's name uniqueness.
-func (s *Server) checkUserNameFree(ctx context.Context, userName, self string) error {
-	users, err := s.listUsers(ctx, v1alpha1.IndexUserName, v1alpha1.FoldKey(userName))
-	if err != nil {
-		return err
-	}
-	for _, u := range users {
-		if string(u.UID) != self {
-			return uniqueness("a User with userName %q already exists", userName)
-		}
-	}
-	if self == "" {
-		return nil
-	}
-	var existing v1alpha1.ScimUser
-	gctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	defer cancel()
-	err = s.apiReader.Get(gctx, client.ObjectKey{Name: v1alpha1.ObjectNameFor(userName)}, &existing)
-	switch {
-	case apierrors.IsNotFound(err):
-		return nil
-	case err != nil:
-		return err
-	case live(&existing) && string(existing.UID) != self &&
-		v1alpha1.FoldKey(existing.Spec.UserName) == v1alpha1.FoldKey(userName):
-		return uniqueness("a User with userName %q already exists", userName)
-	}
-	return nil
-}
-
-func (h userHandlers) replace(w http.ResponseWriter, r *http.Request, id string) error {
+func (h userHandlers) handleReplace(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
-	u, err := h.s.userByID(ctx, id)
+	u, err := h.s.repo.GetUser(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -182,39 +128,39 @@ func (h userHandlers) replace(w http.ResponseWriter, r *http.Request, id string)
 	if err != nil {
 		return err
 	}
-	updated, err := update(ctx, h.s, u, preconditionsOf(r), func(next *v1alpha1.ScimUser) error {
+	updated, err := h.s.repo.UpdateUser(ctx, u, preconditionsOf(r), func(next *v1alpha1.ScimUser) error {
 		spec, err := userSpecFromMap(norm, next.Spec.MemberOf)
 		if err != nil {
 			return err
 		}
 		return h.s.setUserSpec(ctx, next, spec)
 	})
-	if errors.Is(err, errUnchanged) {
+	if errors.Is(err, store.ErrUnchanged) {
 		updated, err = u, nil
 	}
 	if err != nil {
 		return err
 	}
-	return h.respond(w, r, http.StatusOK, updated)
+	return h.writeUser(w, r, http.StatusOK, updated)
 }
 
 // setUserSpec replaces next's spec, checking userName uniqueness on a rename.
 func (s *Server) setUserSpec(ctx context.Context, next *v1alpha1.ScimUser, spec v1alpha1.ScimUserSpec) error {
 	if v1alpha1.FoldKey(spec.UserName) != v1alpha1.FoldKey(next.Spec.UserName) {
-		if err := s.checkUserNameFree(ctx, spec.UserName, string(next.UID)); err != nil {
+		if err := s.repo.CheckUserNameFree(ctx, spec.UserName, next.UID); err != nil {
 			return err
 		}
 	}
 	if equality.Semantic.DeepEqual(spec, next.Spec) {
-		return errUnchanged
+		return store.ErrUnchanged
 	}
 	next.Spec = spec
 	return nil
 }
 
-func (h userHandlers) patch(w http.ResponseWriter, r *http.Request, id string) error {
+func (h userHandlers) handlePatch(w http.ResponseWriter, r *http.Request, id string) error {
 	ctx := r.Context()
-	u, err := h.s.userByID(ctx, id)
+	u, err := h.s.repo.GetUser(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -227,7 +173,7 @@ func (h userHandlers) patch(w http.ResponseWriter, r *http.Request, id string) e
 		return err
 	}
 	base := h.s.baseURL(r)
-	updated, err := update(ctx, h.s, u, preconditionsOf(r), func(next *v1alpha1.ScimUser) error {
+	updated, err := h.s.repo.UpdateUser(ctx, u, preconditionsOf(r), func(next *v1alpha1.ScimUser) error {
 		res, err := h.s.userResource(ctx, next, base, false)
 		if err != nil {
 			return err
@@ -245,23 +191,22 @@ func (h userHandlers) patch(w http.ResponseWriter, r *http.Request, id string) e
 		}
 		return h.s.setUserSpec(ctx, next, spec)
 	})
-	if errors.Is(err, errUnchanged) {
+	if errors.Is(err, store.ErrUnchanged) {
 		updated, err = u, nil
 	}
 	if err != nil {
 		return err
 	}
 	// RFC 7644 §3.5.2 allows 200 with the resource; Okta expects the user back.
-	return h.respond(w, r, http.StatusOK, updated)
+	return h.writeUser(w, r, http.StatusOK, updated)
 }
 
-func (h userHandlers) delete(w http.ResponseWriter, r *http.Request, id string) error {
-	u, err := h.s.userByID(r.Context(), id)
+func (h userHandlers) handleDelete(w http.ResponseWriter, r *http.Request, id string) error {
+	u, err := h.s.repo.GetUser(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	// Membership lives on the user, so deleting it removes it from every group.
-	if err := h.s.remove(r.Context(), u, preconditionsOf(r)); err != nil {
+	if err := h.s.repo.DeleteUser(r.Context(), u, preconditionsOf(r)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

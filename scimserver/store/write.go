@@ -14,19 +14,18 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scimserver
+package store
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/klog/v2"
@@ -57,112 +56,66 @@ func retryConflicts(fn func() error) error {
 // after a POST (which IdPs do) finds the new resource.
 const cacheSyncTimeout = 5 * time.Second
 
-// live reports whether an object exists for SCIM: objects being deleted are already gone.
-func live(obj client.Object) bool { return obj.GetDeletionTimestamp() == nil }
-
-// listUsers lists ScimUsers from the cache, optionally by one index value, without deleted ones.
-// The objects are the cache's own (no deep copy, which would cost a copy of every user on each
-// unfiltered page): never modify them; update and setMembership copy before they write.
-func (s *Server) listUsers(ctx context.Context, index, value string) ([]*v1alpha1.ScimUser, error) {
-	var list v1alpha1.ScimUserList
-	opts := []client.ListOption{client.UnsafeDisableDeepCopy}
-	if index != "" {
-		opts = append(opts, client.MatchingFields{index: value})
-	}
-	if err := s.cache.List(ctx, &list, opts...); err != nil {
-		return nil, fmt.Errorf("listing ScimUsers: %w", err)
-	}
-	out := make([]*v1alpha1.ScimUser, 0, len(list.Items))
-	for i := range list.Items {
-		if live(&list.Items[i]) {
-			out = append(out, &list.Items[i])
+// CreateUser creates a user named after its userName. The API server's name uniqueness makes
+// concurrent creates of one userName (also on another replica) succeed exactly once; the others
+// are refused NameTaken. The name may instead belong to a user that was renamed since; then
+// this user gets a generated name.
+func (s *Store) CreateUser(ctx context.Context, spec v1alpha1.ScimUserSpec) (*v1alpha1.ScimUser, error) {
+	name := v1alpha1.ObjectNameFor(spec.UserName)
+	u := &v1alpha1.ScimUser{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec}
+	err := s.create(ctx, u)
+	if apierrors.IsAlreadyExists(err) {
+		var existing v1alpha1.ScimUser
+		gctx, cancel := context.WithTimeout(ctx, apiTimeout)
+		gerr := s.live.Get(gctx, client.ObjectKey{Name: name}, &existing)
+		cancel()
+		if gerr == nil && live(&existing) && v1alpha1.FoldKey(existing.Spec.UserName) == v1alpha1.FoldKey(spec.UserName) {
+			return nil, nameTaken("a User with userName %q already exists", spec.UserName)
 		}
+		u = &v1alpha1.ScimUser{ObjectMeta: metav1.ObjectMeta{GenerateName: name + "-"}, Spec: spec}
+		err = s.create(ctx, u)
 	}
-	return out, nil
-}
-
-// listGroups lists ScimGroups from the cache like listUsers: shared objects, never modified.
-func (s *Server) listGroups(ctx context.Context, index, value string) ([]*v1alpha1.ScimGroup, error) {
-	var list v1alpha1.ScimGroupList
-	opts := []client.ListOption{client.UnsafeDisableDeepCopy}
-	if index != "" {
-		opts = append(opts, client.MatchingFields{index: value})
-	}
-	if err := s.cache.List(ctx, &list, opts...); err != nil {
-		return nil, fmt.Errorf("listing ScimGroups: %w", err)
-	}
-	out := make([]*v1alpha1.ScimGroup, 0, len(list.Items))
-	for i := range list.Items {
-		if live(&list.Items[i]) {
-			out = append(out, &list.Items[i])
-		}
-	}
-	return out, nil
-}
-
-// userByID finds a user by SCIM id, reading through to the API server on a cache miss.
-func (s *Server) userByID(ctx context.Context, id string) (*v1alpha1.ScimUser, error) {
-	users, err := s.lookupUsers(ctx, v1alpha1.IndexUID, id)
 	if err != nil {
 		return nil, err
 	}
-	if len(users) == 0 {
-		return nil, notFound("User", id)
-	}
-	return oldest(ctx, id, users), nil
+	return u, nil
 }
 
-// groupByID finds a group by SCIM id, reading through to the API server on a cache miss.
-func (s *Server) groupByID(ctx context.Context, id string) (*v1alpha1.ScimGroup, error) {
-	groups, err := s.lookupGroups(ctx, v1alpha1.IndexUID, id)
+// CreateGroup creates a group named after its displayName, as CreateUser does for users. The
+// finalizer is set at creation, so members are cleaned up even if the group is deleted before
+// the group controller first sees it.
+func (s *Store) CreateGroup(ctx context.Context, spec v1alpha1.ScimGroupSpec) (*v1alpha1.ScimGroup, error) {
+	name := v1alpha1.ObjectNameFor(spec.DisplayName)
+	meta := metav1.ObjectMeta{Name: name, Finalizers: []string{v1alpha1.GroupFinalizer}}
+	g := &v1alpha1.ScimGroup{ObjectMeta: meta, Spec: spec}
+	err := s.create(ctx, g)
+	if apierrors.IsAlreadyExists(err) {
+		var existing v1alpha1.ScimGroup
+		gctx, cancel := context.WithTimeout(ctx, apiTimeout)
+		gerr := s.live.Get(gctx, client.ObjectKey{Name: name}, &existing)
+		cancel()
+		if gerr == nil && live(&existing) && v1alpha1.FoldKey(existing.Spec.DisplayName) == v1alpha1.FoldKey(spec.DisplayName) {
+			return nil, nameTaken("a Group with displayName %q already exists", spec.DisplayName)
+		}
+		meta.Name, meta.GenerateName = "", name+"-"
+		g = &v1alpha1.ScimGroup{ObjectMeta: meta, Spec: spec}
+		err = s.create(ctx, g)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if len(groups) == 0 {
-		return nil, notFound("Group", id)
-	}
-	return oldest(ctx, id, groups), nil
-}
-
-// oldest picks the object that answers for SCIM id id among objs, live objects that all carry
-// it. More than one means someone copied an object with its id label (kubectl get -o yaml, then
-// create under another name). The oldest (by creation, then name, the same on every replica) is
-// the original the IdP knows; the copies are still listed, under the same id, but a lookup or a
-// write by id never reaches them, and never merges them into one resource.
-func oldest[T client.Object](ctx context.Context, id string, objs []T) T {
-	if len(objs) > 1 {
-		ctrl.LoggerFrom(ctx).Info("More than one object carries one SCIM id label; answering the oldest", "id", id, "objects", len(objs))
-	}
-	return slices.MinFunc(objs, func(a, b T) int {
-		if c := a.GetCreationTimestamp().Compare(b.GetCreationTimestamp().Time); c != 0 {
-			return c
-		}
-		return strings.Compare(a.GetName(), b.GetName())
-	})
-}
-
-// stamp records who changed obj and when (read by the controllers' audit log and latency metric),
-// and sets the labels the read-through selects on.
-func stamp(ctx context.Context, obj client.Object) {
-	setLookupLabels(obj)
-	ann := obj.GetAnnotations()
-	if ann == nil {
-		ann = map[string]string{}
-	}
-	ann[v1alpha1.ChangedAtAnnotation] = time.Now().UTC().Format(time.RFC3339Nano)
-	ann[v1alpha1.ChangedByAnnotation] = tokenNameFrom(ctx)
-	obj.SetAnnotations(ann)
+	return g, nil
 }
 
 // create creates obj through the API server and waits until the cache has it. A new object
 // was created when it was last modified (meta.created equals meta.lastModified). Its SCIM id is
 // a new UUID in the id label of the create request itself: one write per create, and every
 // replica can read the new object through by id at once.
-func (s *Server) create(ctx context.Context, obj client.Object) error {
+func (s *Store) create(ctx context.Context, obj client.Object) error {
 	stamp(ctx, obj)
 	obj.GetLabels()[idLabel] = uuid.NewString()
 	ann := obj.GetAnnotations()
-	ann[createdAtAnnotation] = ann[v1alpha1.ChangedAtAnnotation]
+	ann[CreatedAtAnnotation] = ann[v1alpha1.ChangedAtAnnotation]
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
 	if err := s.writer.Create(cctx, obj); err != nil {
@@ -176,12 +129,21 @@ func (s *Server) create(ctx context.Context, obj client.Object) error {
 	return nil
 }
 
-// update applies mutate to obj and updates it with optimistic concurrency. On a conflict it
-// re-reads the object from the API server and re-applies mutate, with client-go's conflict
-// backoff (conflictBackoff), unless the client sent If-Match, in which case the conflict is a
-// 412 and never retried. mutate receives a fresh copy each round and may return a SCIM error to
-// abort.
-func update[T client.Object](ctx context.Context, s *Server, obj T, pre preconditions, mutate func(T) error) (T, error) {
+// UpdateUser applies mutate to a copy of u and updates it with optimistic concurrency. On a
+// conflict it re-reads the user from the API server and re-applies mutate, with client-go's
+// conflict backoff (conflictBackoff), unless pre has IfMatch, in which case the conflict is
+// PreconditionFailed and never retried. mutate receives a fresh copy each round; its errors
+// (ErrUnchanged: nothing to write) abort the update and are returned as they are.
+func (s *Store) UpdateUser(ctx context.Context, u *v1alpha1.ScimUser, pre Preconditions, mutate func(*v1alpha1.ScimUser) error) (*v1alpha1.ScimUser, error) {
+	return update(ctx, s, u, pre, mutate)
+}
+
+// UpdateGroup is UpdateUser for groups.
+func (s *Store) UpdateGroup(ctx context.Context, g *v1alpha1.ScimGroup, pre Preconditions, mutate func(*v1alpha1.ScimGroup) error) (*v1alpha1.ScimGroup, error) {
+	return update(ctx, s, g, pre, mutate)
+}
+
+func update[T client.Object](ctx context.Context, s *Store, obj T, pre Preconditions, mutate func(T) error) (T, error) {
 	var zero, written T
 	current := obj
 	attempts := 0
@@ -194,7 +156,7 @@ func update[T client.Object](ctx context.Context, s *Server, obj T, pre precondi
 			}
 			current = fresh
 		}
-		if err := pre.checkWrite(current.GetResourceVersion()); err != nil {
+		if err := pre.check(current.GetResourceVersion()); err != nil {
 			if attempts > 1 {
 				return err
 			}
@@ -204,7 +166,7 @@ func update[T client.Object](ctx context.Context, s *Server, obj T, pre precondi
 			if ferr != nil {
 				return ferr
 			}
-			if err := pre.checkWrite(fresh.GetResourceVersion()); err != nil {
+			if err := pre.check(fresh.GetResourceVersion()); err != nil {
 				return err
 			}
 			current = fresh
@@ -224,8 +186,8 @@ func update[T client.Object](ctx context.Context, s *Server, obj T, pre precondi
 		case err == nil:
 			written = next
 			return nil
-		case apierrors.IsConflict(err) && pre.ifMatch != "":
-			return preconditionFailed()
+		case apierrors.IsConflict(err) && pre.IfMatch != nil:
+			return preconditionError()
 		}
 		return err
 	})
@@ -252,8 +214,8 @@ func outcomeUnknown(err error) bool {
 // unknown: it reads obj back (bounded, also when the request's own time is up) until the API
 // server holds obj with this write's stamp, and then returns it. It reports false when err is
 // another failure, or the write did not land within readBackTimeout (which may also mean that
-// another write followed it): the answer is then err, a 503 the IdP retries.
-func (s *Server) landed(ctx context.Context, obj client.Object, err error) (client.Object, bool) {
+// another write followed it): the answer is then err, an unavailable store the client retries.
+func (s *Store) landed(ctx context.Context, obj client.Object, err error) (client.Object, bool) {
 	if err == nil || !outcomeUnknown(err) || obj.GetName() == "" {
 		return nil, false
 	}
@@ -262,7 +224,7 @@ func (s *Server) landed(ctx context.Context, obj client.Object, err error) (clie
 	found := false
 	ctx = context.WithoutCancel(ctx)
 	_ = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, readBackTimeout, true, func(ctx context.Context) (bool, error) {
-		if err := s.apiReader.Get(ctx, client.ObjectKeyFromObject(obj), fresh); err != nil {
+		if err := s.live.Get(ctx, client.ObjectKeyFromObject(obj), fresh); err != nil {
 			return false, nil
 		}
 		got := fresh.GetAnnotations()
@@ -287,51 +249,43 @@ func assign(dst, src client.Object) {
 	}
 }
 
-// liveCopy reads obj from the API server (not the cache); an object deleted or replaced since
-// is a 404.
-func liveCopy[T client.Object](ctx context.Context, s *Server, obj T) (T, error) {
-	var zero T
-	fresh := obj.DeepCopyObject().(T)
-	gctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	defer cancel()
-	if err := s.apiReader.Get(gctx, client.ObjectKeyFromObject(obj), fresh); err != nil {
-		if apierrors.IsNotFound(err) {
-			return zero, notFound(kindOf(obj), v1alpha1.ScimID(obj))
-		}
-		return zero, err
-	}
-	if !live(fresh) || fresh.GetUID() != obj.GetUID() {
-		return zero, notFound(kindOf(obj), v1alpha1.ScimID(obj))
-	}
-	return fresh, nil
+// DeleteUser deletes u, preconditioned on its uid (and resourceVersion when pre has IfMatch).
+// Membership lives on the user, so deleting it removes it from every group.
+func (s *Store) DeleteUser(ctx context.Context, u *v1alpha1.ScimUser, pre Preconditions) error {
+	return s.delete(ctx, u, pre)
 }
 
-// remove deletes obj, preconditioned on its uid (and resourceVersion when If-Match was sent).
-func (s *Server) remove(ctx context.Context, obj client.Object, pre preconditions) error {
-	if err := pre.checkWrite(obj.GetResourceVersion()); err != nil {
+// DeleteGroup deletes g like DeleteUser. The group controller's finalizer removes the group from
+// its members' memberOf; from now on the store treats the group as gone.
+func (s *Store) DeleteGroup(ctx context.Context, g *v1alpha1.ScimGroup, pre Preconditions) error {
+	return s.delete(ctx, g, pre)
+}
+
+func (s *Store) delete(ctx context.Context, obj client.Object, pre Preconditions) error {
+	if err := pre.check(obj.GetResourceVersion()); err != nil {
 		fresh, ferr := liveCopy(ctx, s, obj)
 		if ferr != nil {
 			return ferr
 		}
-		if err := pre.checkWrite(fresh.GetResourceVersion()); err != nil {
+		if err := pre.check(fresh.GetResourceVersion()); err != nil {
 			return err
 		}
 		obj = fresh
 	}
 	uid := obj.GetUID()
 	precond := client.Preconditions{UID: &uid}
-	if pre.ifMatch != "" {
+	if pre.IfMatch != nil {
 		rv := obj.GetResourceVersion()
 		precond.ResourceVersion = &rv
 	}
 	dctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
 	if err := s.writer.Delete(dctx, obj, precond); err != nil {
-		if apierrors.IsConflict(err) && pre.ifMatch != "" {
-			return preconditionFailed()
+		if apierrors.IsConflict(err) && pre.IfMatch != nil {
+			return preconditionError()
 		}
 		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
-			return notFound(kindOf(obj), string(uid))
+			return notFoundError(kindOf(obj), string(uid))
 		}
 		return err
 	}
@@ -339,16 +293,9 @@ func (s *Server) remove(ctx context.Context, obj client.Object, pre precondition
 	return nil
 }
 
-func kindOf(obj client.Object) string {
-	if _, ok := obj.(*v1alpha1.ScimGroup); ok {
-		return "Group"
-	}
-	return "User"
-}
-
 // awaitCache waits (bounded) until the cache holds obj at its new resourceVersion or later, so
 // this replica reads its own writes. A timeout is not an error: the write succeeded.
-func (s *Server) awaitCache(ctx context.Context, obj client.Object) {
+func (s *Store) awaitCache(ctx context.Context, obj client.Object) {
 	want, _ := strconv.ParseUint(obj.GetResourceVersion(), 10, 64)
 	probe := obj.DeepCopyObject().(client.Object)
 	s.wakes.waitUntil(ctx, cacheSyncTimeout, func() bool {
@@ -361,7 +308,7 @@ func (s *Server) awaitCache(ctx context.Context, obj client.Object) {
 }
 
 // awaitGone waits (bounded) until the cache no longer serves obj as live.
-func (s *Server) awaitGone(ctx context.Context, obj client.Object) {
+func (s *Store) awaitGone(ctx context.Context, obj client.Object) {
 	probe := obj.DeepCopyObject().(client.Object)
 	s.wakes.waitUntil(ctx, cacheSyncTimeout, func() bool {
 		err := s.cache.Get(ctx, client.ObjectKeyFromObject(obj), probe)

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scimserver
+package store
 
 import (
 	"context"
@@ -105,7 +105,7 @@ func indexKey(obj client.Object, index string) string {
 // server: by label for ids (in chunks of readThroughChunk) and externalIds, by the object name
 // SCIM gives for userName and displayName. list is an empty list of the kind; the live objects
 // whose index value is one of values are returned. Other indexes are not read through.
-func (s *Server) readThrough(ctx context.Context, list client.ObjectList, index string, values ...string) ([]client.Object, error) {
+func (s *Store) readThrough(ctx context.Context, list client.ObjectList, index string, values ...string) ([]client.Object, error) {
 	want := map[string]bool{}
 	for _, v := range values {
 		want[v] = true
@@ -142,7 +142,7 @@ func (s *Server) readThrough(ctx context.Context, list client.ObjectList, index 
 				return nil, err
 			}
 			page := list.DeepCopyObject().(client.ObjectList)
-			if err := s.apiReader.List(ctx, page, client.MatchingLabelsSelector{Selector: labels.NewSelector().Add(*req)}); err != nil {
+			if err := s.live.List(ctx, page, client.MatchingLabelsSelector{Selector: labels.NewSelector().Add(*req)}); err != nil {
 				return nil, fmt.Errorf("reading through by id: %w", err)
 			}
 			if err := keep(page); err != nil {
@@ -152,7 +152,7 @@ func (s *Server) readThrough(ctx context.Context, list client.ObjectList, index 
 	case v1alpha1.IndexExternalID:
 		for v := range want {
 			page := list.DeepCopyObject().(client.ObjectList)
-			if err := s.apiReader.List(ctx, page, client.MatchingLabels{externalIDLabel: externalIDHash(v)}); err != nil {
+			if err := s.live.List(ctx, page, client.MatchingLabels{externalIDLabel: externalIDHash(v)}); err != nil {
 				return nil, fmt.Errorf("reading through by externalId: %w", err)
 			}
 			if err := keep(page); err != nil {
@@ -162,7 +162,7 @@ func (s *Server) readThrough(ctx context.Context, list client.ObjectList, index 
 	case v1alpha1.IndexUserName, v1alpha1.IndexDisplayName:
 		for v := range want {
 			obj := newItem(list)
-			err := s.apiReader.Get(ctx, client.ObjectKey{Name: v1alpha1.ObjectNameFor(v)}, obj)
+			err := s.live.Get(ctx, client.ObjectKey{Name: v1alpha1.ObjectNameFor(v)}, obj)
 			if apierrors.IsNotFound(err) {
 				continue
 			}
@@ -183,37 +183,4 @@ func newItem(list client.ObjectList) client.Object {
 		return &v1alpha1.ScimGroup{}
 	}
 	return &v1alpha1.ScimUser{}
-}
-
-// lookupUsers is listUsers for a lookup: when the cache has no user with index = value, it
-// reads through to the API server.
-func (s *Server) lookupUsers(ctx context.Context, index, value string) ([]*v1alpha1.ScimUser, error) {
-	users, err := s.listUsers(ctx, index, value)
-	if err != nil || len(users) > 0 || index == "" {
-		return users, err
-	}
-	objs, err := s.readThrough(ctx, &v1alpha1.ScimUserList{}, index, value)
-	if err != nil {
-		return nil, err
-	}
-	for _, o := range objs {
-		users = append(users, o.(*v1alpha1.ScimUser))
-	}
-	return users, nil
-}
-
-// lookupGroups is lookupUsers for groups.
-func (s *Server) lookupGroups(ctx context.Context, index, value string) ([]*v1alpha1.ScimGroup, error) {
-	groups, err := s.listGroups(ctx, index, value)
-	if err != nil || len(groups) > 0 || index == "" {
-		return groups, err
-	}
-	objs, err := s.readThrough(ctx, &v1alpha1.ScimGroupList{}, index, value)
-	if err != nil {
-		return nil, err
-	}
-	for _, o := range objs {
-		groups = append(groups, o.(*v1alpha1.ScimGroup))
-	}
-	return groups, nil
 }
