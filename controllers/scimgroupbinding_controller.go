@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -34,6 +35,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -57,6 +59,7 @@ type ScimGroupBindingReconciler struct {
 	audit    *auditor
 	recorder events.EventRecorder
 	tallies  *tallies
+	clock    clock.PassiveClock // nil: the real clock; tests move time with a fake one
 }
 
 // +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimgroupbindings,verbs=get;list;watch;update;patch
@@ -84,7 +87,24 @@ func (r *ScimGroupBindingReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	defer func() {
 		retErr = errors.Join(retErr, patchStatus(ctx, r.writer, before, &b, before.Status, b.Status))
 	}()
-	return ctrl.Result{}, r.reconcile(ctx, &b)
+	// The grant window is checked first, so a binding expired while kubescim was down loses its
+	// grants at the first pass. The timer wakes the binding at its next boundary.
+	refusedAs := falseReason(b.Status.Conditions, scimv1.ReadyCondition)
+	why, next := grantWindow(&b, r.now())
+	if why != nil {
+		return ctrl.Result{RequeueAfter: next}, r.refuse(ctx, &b, refusedAs, *why)
+	}
+	if refusedAs == scimv1.NotYetActiveReason {
+		r.recorder.Eventf(&b, nil, corev1.EventTypeNormal, "Active", "Bind", "notBefore reached, the binding grants")
+	}
+	return ctrl.Result{RequeueAfter: next}, r.reconcile(ctx, &b)
+}
+
+func (r *ScimGroupBindingReconciler) now() time.Time {
+	if r.clock == nil {
+		return time.Now()
+	}
+	return r.clock.Now()
 }
 
 // reconcile computes b's RBAC, writes it and fills b.Status in memory. A binding that cannot be

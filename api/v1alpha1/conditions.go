@@ -67,6 +67,10 @@ const (
 	// ApplyFailedReason: writing a managed object failed; the message says why. Where a write
 	// failed, objects still holding a subject that should go are deleted.
 	ApplyFailedReason = "ApplyFailed"
+	// NotYetActiveReason: the binding's notBefore is in the future; it grants nothing until then.
+	NotYetActiveReason = "NotYetActive"
+	// ExpiredReason: the binding's expiresAt has passed; it grants nothing.
+	ExpiredReason = "Expired"
 	// ProgressingReason: work is under way.
 	ProgressingReason = "Progressing"
 )

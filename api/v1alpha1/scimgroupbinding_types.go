@@ -53,6 +53,7 @@ type RoleRef struct {
 // +kubebuilder:validation:XValidation:rule="self.scope != 'Cluster' || (!has(self.namespaces) && !has(self.namespaceSelector))",message="scope Cluster cannot be combined with namespaces or namespaceSelector"
 // +kubebuilder:validation:XValidation:rule="self.scope != 'Cluster' || self.roleRef.kind == 'ClusterRole'",message="scope Cluster requires roleRef.kind ClusterRole"
 // +kubebuilder:validation:XValidation:rule="self.scope == 'Cluster' || (has(self.namespaces) && size(self.namespaces) > 0) || has(self.namespaceSelector)",message="scope Namespaced requires namespaces or namespaceSelector"
+// +kubebuilder:validation:XValidation:rule="!has(self.notBefore) || !has(self.expiresAt) || timestamp(self.expiresAt) > timestamp(self.notBefore)",message="expiresAt must be after notBefore"
 type ScimGroupBindingSpec struct {
 	// group is the displayName of the ScimGroup whose members (direct and through nested
 	// groups) get the role. Matched case-insensitively.
@@ -80,6 +81,12 @@ type ScimGroupBindingSpec struct {
 	// selector selects every namespace.
 	// +optional
 	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
+	// notBefore is when the binding starts granting (RFC 3339); before it, it grants nothing.
+	// +optional
+	NotBefore *metav1.Time `json:"notBefore,omitempty"`
+	// expiresAt is when the binding stops granting (RFC 3339); from then on it grants nothing.
+	// +optional
+	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
 }
 
 // ScimGroupBindingStatus is what the controllers did for the binding.
@@ -112,6 +119,7 @@ type ScimGroupBindingStatus struct {
 // +kubebuilder:printcolumn:name="Role",type=string,JSONPath=`.spec.roleRef.name`
 // +kubebuilder:printcolumn:name="Namespaces",type=integer,JSONPath=`.status.namespaceCount`
 // +kubebuilder:printcolumn:name="Subjects",type=integer,JSONPath=`.status.subjects`
+// +kubebuilder:printcolumn:name="Expires",type=date,JSONPath=`.spec.expiresAt`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="Scope",type=string,JSONPath=`.spec.scope`,priority=1

@@ -1,0 +1,62 @@
+/*
+Copyright 2026 The kubescim Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
+)
+
+// TestGrantWindow moves a fake clock across a binding's notBefore and expiresAt.
+func TestGrantWindow(t *testing.T) {
+	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	clk := clocktesting.NewFakePassiveClock(start)
+	b := &scimv1.ScimGroupBinding{Spec: scimv1.ScimGroupBindingSpec{
+		NotBefore: &metav1.Time{Time: start.Add(time.Hour)},
+		ExpiresAt: &metav1.Time{Time: start.Add(3 * time.Hour)},
+	}}
+	steps := []struct {
+		at     time.Duration
+		reason string // "" grants
+		next   time.Duration
+	}{
+		{0, scimv1.NotYetActiveReason, time.Hour},
+		{time.Hour, "", 2 * time.Hour},
+		{2 * time.Hour, "", time.Hour},
+		{3 * time.Hour, scimv1.ExpiredReason, 0},
+		{30 * 24 * time.Hour, scimv1.ExpiredReason, 0}, // long downtime: still expired
+	}
+	for _, s := range steps {
+		clk.SetTime(start.Add(s.at))
+		why, next := grantWindow(b, clk.Now())
+		reason := ""
+		if why != nil {
+			reason = why.reason
+		}
+		if reason != s.reason || next != s.next {
+			t.Errorf("at +%s: got refusal %q, next %s; want %q, %s", s.at, reason, next, s.reason, s.next)
+		}
+	}
+	if why, next := grantWindow(&scimv1.ScimGroupBinding{}, start); why != nil || next != 0 {
+		t.Errorf("binding without a window: got %v, %s; want it granting with no timer", why, next)
+	}
+}
