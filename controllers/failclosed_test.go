@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -103,6 +104,26 @@ func TestNotReadyBindingKeepsNoAccessThatShouldGo(t *testing.T) {
 			},
 			heal: func(t *testing.T, f *notReadyFixture) {
 				update(t, f.binding, func(b *scimv1.ScimGroupBinding) { b.Spec.Group = f.group.Spec.DisplayName })
+			},
+		},
+		{
+			name: "expired", reason: scimv1.ExpiredReason,
+			enter: func(t *testing.T, f *notReadyFixture) {
+				update(t, f.binding, func(b *scimv1.ScimGroupBinding) {
+					b.Spec.ExpiresAt = ptr.To(metav1.NewTime(time.Now().Add(-time.Minute)))
+				})
+			},
+			heal: func(t *testing.T, f *notReadyFixture) {
+				update(t, f.binding, func(b *scimv1.ScimGroupBinding) { b.Spec.ExpiresAt = nil })
+			},
+		},
+		{
+			name: "not-yet-active", reason: scimv1.NotYetActiveReason,
+			enter: func(t *testing.T, f *notReadyFixture) {
+				update(t, f.binding, func(b *scimv1.ScimGroupBinding) { b.Spec.NotBefore = ptr.To(metav1.NewTime(time.Now().Add(time.Hour))) })
+			},
+			heal: func(t *testing.T, f *notReadyFixture) {
+				update(t, f.binding, func(b *scimv1.ScimGroupBinding) { b.Spec.NotBefore = nil })
 			},
 		},
 		{

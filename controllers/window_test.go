@@ -60,3 +60,34 @@ func TestGrantWindow(t *testing.T) {
 		t.Errorf("binding without a window: got %v, %s; want it granting with no timer", why, next)
 	}
 }
+
+// A binding's window opens and closes by its timer alone: no other change wakes it. The window
+// is a few seconds wide, at second precision (RFC 3339 in the API).
+func TestGrantWindowOnTheAPIServer(t *testing.T) {
+	const partition = "" // the main manager
+	ns := newNamespace(t, "window-team", nil).Name
+	group := newGroup(t, partition, "window-group")
+	u := newUser(t, partition, "window@example.com", group.Name)
+	subject := "oidc:" + u.Spec.UserName
+
+	opens := time.Now().Add(4 * time.Second).Truncate(time.Second)
+	b := &scimv1.ScimGroupBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "window", Labels: suiteLabels(partition)},
+		Spec: scimv1.ScimGroupBindingSpec{Group: group.Spec.DisplayName, RoleRef: scimv1.RoleRef{Kind: "ClusterRole", Name: readerRole},
+			Namespaces: []string{ns}, NotBefore: &metav1.Time{Time: opens}, ExpiresAt: &metav1.Time{Time: opens.Add(5 * time.Second)}},
+	}
+	mustCreate(t, b)
+	eventually(t, "NotYetActive before notBefore", expectCondition(b, scimv1.ReadyCondition, metav1.ConditionFalse, scimv1.NotYetActiveReason))
+	if time.Now().Before(opens) {
+		if err := expectSubjects(b.Name, ns)(); err != nil {
+			t.Fatalf("before notBefore: %v", err)
+		}
+	}
+	eventually(t, "granted once notBefore is reached", expectSubjects(b.Name, ns, subject))
+	if time.Now().Before(opens) {
+		t.Fatal("granted before notBefore")
+	}
+	eventually(t, "Expired after expiresAt", expectCondition(b, scimv1.ReadyCondition, metav1.ConditionFalse, scimv1.ExpiredReason))
+	eventually(t, "no grant after expiresAt", expectSubjects(b.Name, ns))
+	eventually(t, "the user may not read in the namespace", expectAllowed(subject, "get", "configmaps", ns, false))
+}
