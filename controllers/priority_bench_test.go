@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,6 +37,10 @@ import (
 var benchSyncUsers = envInt("KUBESCIM_BENCH_SYNC_USERS", 800)
 
 const benchSyncClients = 8
+
+// syncRounds numbers the sync rounds across the benchmark's runs (b.N=1 first, then the rest),
+// so that every round pushes users of its own.
+var syncRounds atomic.Int64
 
 // BenchmarkRevocationDuringSync measures a deactivation that arrives while an IdP's initial
 // sync is still pushing users: the time from the active=false write to the user's removal from
@@ -56,7 +61,7 @@ func BenchmarkRevocationDuringSync(b *testing.B) {
 	for n := 0; n < b.N; n++ {
 		b.StopTimer()
 		i := (n*53 + 11) % benchUsers
-		sync := startSync(ctx, n)
+		sync := startSync(ctx, int(syncRounds.Add(1)))
 		// Deactivate once the sync's backlog is building, as in an IdP's first push.
 		<-sync.started
 		b.StartTimer()
