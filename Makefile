@@ -72,8 +72,9 @@ verify: generate ## Regenerate everything and fail if the tree changed.
 ##@ Build
 
 .PHONY: build
-build: ## Build the kubescim binary into bin/.
+build: ## Build the kubescim binary and the kubectl-scim plugin into bin/.
 	go build -o $(LOCALBIN)/kubescim .
+	go build -o $(LOCALBIN)/kubectl-scim ./cmd/kubectl-scim
 
 ##@ Tools
 
