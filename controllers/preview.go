@@ -103,6 +103,9 @@ func (r *ScimGroupBindingReconciler) evaluate(ctx context.Context, b *scimv1.Sci
 	if !b.DeletionTimestamp.IsZero() {
 		return evaluation{refused: &Refusal{Reason: "Deleting", Message: "the binding is being deleted"}}, nil
 	}
+	if why, _ := grantWindow(b, r.now()); why != nil {
+		return evaluation{refused: &Refusal{Reason: why.reason, Message: why.message}}, nil
+	}
 	if !r.opts.roleAllowed(role.Kind, role.Name) {
 		return evaluation{refused: &Refusal{Reason: scimv1.RoleNotAllowedReason,
 			Message: fmt.Sprintf("%s is not in kubescim's bindable roles", role)}}, nil
