@@ -33,60 +33,46 @@ import (
 // through between this check and the write; creates cannot, as they rely on the API server's
 // name uniqueness.
 func (s *Store) CheckUserNameFree(ctx context.Context, userName string, self types.UID) error {
-	users, err := s.cachedUsers(ctx, v1alpha1.IndexUserName, v1alpha1.FoldKey(userName))
+	cached, err := s.cachedUsers(ctx, v1alpha1.IndexUserName, v1alpha1.FoldKey(userName))
 	if err != nil {
 		return err
 	}
-	for _, u := range users {
-		if u.UID != self {
-			return nameTaken("a User with userName %q already exists", userName)
-		}
-	}
-	if self == "" {
-		return nil
-	}
-	var existing v1alpha1.ScimUser
-	gctx, cancel := context.WithTimeout(ctx, apiTimeout)
-	defer cancel()
-	err = s.live.Get(gctx, client.ObjectKey{Name: v1alpha1.ObjectNameFor(userName)}, &existing)
-	switch {
-	case apierrors.IsNotFound(err):
-		return nil
-	case err != nil:
-		return err
-	case live(&existing) && existing.UID != self &&
-		v1alpha1.FoldKey(existing.Spec.UserName) == v1alpha1.FoldKey(userName):
-		return nameTaken("a User with userName %q already exists", userName)
-	}
-	return nil
+	return checkNameFree(ctx, s, cached, &v1alpha1.ScimUser{}, userName, self,
+		func(u *v1alpha1.ScimUser) string { return u.Spec.UserName }, "a User with userName %q already exists")
 }
 
 // CheckDisplayNameFree is CheckUserNameFree for a group's displayName.
 func (s *Store) CheckDisplayNameFree(ctx context.Context, displayName string, self types.UID) error {
-	groups, err := s.cachedGroups(ctx, v1alpha1.IndexDisplayName, v1alpha1.FoldKey(displayName))
+	cached, err := s.cachedGroups(ctx, v1alpha1.IndexDisplayName, v1alpha1.FoldKey(displayName))
 	if err != nil {
 		return err
 	}
-	for _, g := range groups {
-		if g.UID != self {
-			return nameTaken("a Group with displayName %q already exists", displayName)
+	return checkNameFree(ctx, s, cached, &v1alpha1.ScimGroup{}, displayName, self,
+		func(g *v1alpha1.ScimGroup) string { return g.Spec.DisplayName }, "a Group with displayName %q already exists")
+}
+
+// checkNameFree is the check of both: cached holds the objects the index finds under name, and
+// for a rename existing receives a live read of the object named after name.
+func checkNameFree[T client.Object](ctx context.Context, s *Store, cached []T, existing T, name string, self types.UID,
+	nameOf func(T) string, taken string) error {
+	for _, o := range cached {
+		if o.GetUID() != self {
+			return nameTaken(taken, name)
 		}
 	}
 	if self == "" {
 		return nil
 	}
-	var existing v1alpha1.ScimGroup
 	gctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	err = s.live.Get(gctx, client.ObjectKey{Name: v1alpha1.ObjectNameFor(displayName)}, &existing)
+	err := s.live.Get(gctx, client.ObjectKey{Name: v1alpha1.ObjectNameFor(name)}, existing)
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil
 	case err != nil:
 		return err
-	case live(&existing) && existing.UID != self &&
-		v1alpha1.FoldKey(existing.Spec.DisplayName) == v1alpha1.FoldKey(displayName):
-		return nameTaken("a Group with displayName %q already exists", displayName)
+	case live(existing) && existing.GetUID() != self && v1alpha1.FoldKey(nameOf(existing)) == v1alpha1.FoldKey(name):
+		return nameTaken(taken, name)
 	}
 	return nil
 }
