@@ -282,6 +282,11 @@ func BenchmarkRevocation(b *testing.B) {
 		b.StartTimer()
 	}
 	b.StopTimer()
+	reportLatency(b, samples)
+}
+
+// reportLatency reports the p50 and p99 of samples in milliseconds.
+func reportLatency(b *testing.B, samples []time.Duration) {
 	slices.Sort(samples)
 	pct := func(p float64) float64 {
 		return float64(samples[int(p*float64(len(samples)-1))].Microseconds()) / 1000
