@@ -201,6 +201,9 @@ func (a *auditor) record(b *scimv1.ScimGroupBinding, changes []accessChange) {
 			"binding", b.Name,
 			"changedBy", c.owner.changedBy,
 		}
+		if b.Spec.GroupPattern != "" {
+			kv = append(kv, "groupPattern", b.Spec.GroupPattern)
+		}
 		if c.owner.lookupErr != nil {
 			kv = append(kv, "userLookupError", c.owner.lookupErr.Error())
 		}

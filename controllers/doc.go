@@ -19,7 +19,11 @@ limitations under the License.
 //
 //   - ScimGroupBindingReconciler writes the RoleBindings (one set per selected namespace) or
 //     ClusterRoleBindings of a binding. Subjects are the active users, with a valid subject
-//     name, of the bound group and of every group nested in it (cycles are walked once).
+//     name, of the bound group and of every group nested in it (cycles are walked once). A
+//     binding selects its groups by displayName or by groupPattern (pattern.go); with a
+//     namespaceTemplate each matched group is bound only in the namespace its captures make.
+//     evaluate (evaluate.go) decides what a binding grants and is shared with the read-only
+//     previews of the kubectl plugin (preview.go, inspect.go), so both always agree.
 //   - ScimUserReconciler maintains the user's status (groups, effective access, subjects) and,
 //     with per-user ServiceAccounts enabled, the user's ServiceAccount.
 //   - ScimGroupReconciler maintains the group's status and its deletion finalizer, which removes
@@ -27,7 +31,7 @@ limitations under the License.
 //
 // Fan-out runs through cache field indexes: a user change re-reconciles exactly the bindings of
 // the groups it is (or was) in, directly or through nesting; a group change those of the group
-// and its ancestors; a namespace change those whose namespaces or selector match it; a change to
+// and its ancestors, and the pattern bindings its old or new displayName matches; a namespace change those whose namespaces or selector match it; a change to
 // a managed RoleBinding (drift) its binding.
 //
 // Managed objects are named "kubescim-<binding>" for the first shard and
@@ -60,8 +64,10 @@ limitations under the License.
 //
 //   - Refused: the role is not in the allow-list, or the API server's escalation check refuses
 //     kubescim the role (RoleNotAllowed; that check guards even the writes that only remove a
-//     subject); the namespaceSelector cannot be evaluated (InvalidNamespaceSelector); no live
-//     group has the displayName, a group being deleted counting as gone (GroupNotFound); the
+//     subject); the namespaceSelector cannot be evaluated (InvalidNamespaceSelector); the
+//     groupPattern or namespaceTemplate is invalid (InvalidGroupPattern); no live group has the
+//     displayName or matches the pattern, a group being deleted counting as gone
+//     (GroupNotFound); the grant window is closed (NotYetActive, Expired); the
 //     members or the namespaces cannot be read, so nobody can tell who should have access where
 //     (EvaluationFailed). Every one of these leaves the pass through refuse: Ready=False with the
 //     reason, a Warning Event when the binding enters the state, every RoleBinding and

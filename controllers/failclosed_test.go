@@ -107,6 +107,16 @@ func TestNotReadyBindingKeepsNoAccessThatShouldGo(t *testing.T) {
 			},
 		},
 		{
+			// RE2 syntax is not checked by the CRD schema: an unclosed group compiles nowhere.
+			name: "pattern-invalid", reason: scimv1.InvalidGroupPatternReason,
+			enter: func(t *testing.T, f *notReadyFixture) {
+				update(t, f.binding, func(b *scimv1.ScimGroupBinding) { b.Spec.Group, b.Spec.GroupPattern = "", "(" })
+			},
+			heal: func(t *testing.T, f *notReadyFixture) {
+				update(t, f.binding, func(b *scimv1.ScimGroupBinding) { b.Spec.Group, b.Spec.GroupPattern = f.group.Spec.DisplayName, "" })
+			},
+		},
+		{
 			name: "expired", reason: scimv1.ExpiredReason,
 			enter: func(t *testing.T, f *notReadyFixture) {
 				update(t, f.binding, func(b *scimv1.ScimGroupBinding) {

@@ -113,16 +113,17 @@ type fanout struct {
 // fanoutLog is the logger of the map functions, from the controller's context.
 func fanoutLog(ctx context.Context) logr.Logger { return ctrl.LoggerFrom(ctx).WithName("fanout") }
 
-// bindingsOfGroups returns the ScimGroupBindings that name any of the groups' displayNames.
+// bindingsOfGroups returns the ScimGroupBindings that select any of the groups' displayNames,
+// by name or by pattern.
 func (f fanout) bindingsOfGroups(ctx context.Context, displayNames []string) []string {
 	var out []string
 	for _, dn := range displayNames {
-		var list scimv1.ScimGroupBindingList
-		if err := f.reader.List(ctx, &list, client.MatchingFields{scimv1.IndexBindingGroup: scimv1.FoldKey(dn)}, readOnly); err != nil {
-			fanoutLog(ctx).Error(err, "Listing ScimGroupBindings for fan-out", "group", dn)
+		bindings, err := bindingsSelecting(ctx, f.reader, dn)
+		if err != nil {
+			fanoutLog(ctx).Error(err, "Listing ScimGroupBindings for fan-out")
 			continue
 		}
-		for _, b := range list.Items {
+		for _, b := range bindings {
 			out = append(out, b.Name)
 		}
 	}
@@ -191,12 +192,22 @@ func (f fanout) groupToUsers(ctx context.Context, obj client.Object) []string {
 	return out
 }
 
-// bindingToUsers: every user of the binding's group (their status lists the access).
-func (f fanout) bindingToUsers(ctx context.Context, obj client.Object) []string {
-	groups, err := f.members.groupsNamed(ctx, obj.(*scimv1.ScimGroupBinding).Spec.Group)
+// groupsOf returns the groups a binding selects; none when its pattern is invalid.
+func (f fanout) groupsOf(ctx context.Context, b *scimv1.ScimGroupBinding) []*scimv1.ScimGroup {
+	sel, err := selectorOf(b)
 	if err != nil {
-		fanoutLog(ctx).Error(err, "Finding the group of a binding for fan-out", "ScimGroupBinding", klog.KObj(obj))
+		return nil
 	}
+	groups, err := f.members.groupsSelected(ctx, sel)
+	if err != nil {
+		fanoutLog(ctx).Error(err, "Finding the groups of a binding for fan-out", "ScimGroupBinding", klog.KObj(b))
+	}
+	return groups
+}
+
+// bindingToUsers: every user of the binding's groups (their status lists the access).
+func (f fanout) bindingToUsers(ctx context.Context, obj client.Object) []string {
+	groups := f.groupsOf(ctx, obj.(*scimv1.ScimGroupBinding))
 	var out []string
 	for _, g := range groups {
 		out = append(out, f.groupToUsers(ctx, g)...)
@@ -204,12 +215,9 @@ func (f fanout) bindingToUsers(ctx context.Context, obj client.Object) []string 
 	return out
 }
 
-// bindingToGroups: the groups a binding names (their status lists the binding).
+// bindingToGroups: the groups a binding selects (their status lists the binding).
 func (f fanout) bindingToGroups(ctx context.Context, obj client.Object) []string {
-	groups, err := f.members.groupsNamed(ctx, obj.(*scimv1.ScimGroupBinding).Spec.Group)
-	if err != nil {
-		fanoutLog(ctx).Error(err, "Finding the group of a binding for fan-out", "ScimGroupBinding", klog.KObj(obj))
-	}
+	groups := f.groupsOf(ctx, obj.(*scimv1.ScimGroupBinding))
 	out := make([]string, 0, len(groups))
 	for _, g := range groups {
 		out = append(out, g.Name)
@@ -245,7 +253,12 @@ func (f fanout) namespaceToBindings(ctx context.Context, obj client.Object) []st
 	return out
 }
 
+// selectsNamespace reports whether b may bind in ns. A namespaceTemplate may produce any name,
+// so a binding with one is reconciled on every namespace change.
 func selectsNamespace(b *scimv1.ScimGroupBinding, ns client.Object) bool {
+	if b.Spec.NamespaceTemplate != "" {
+		return true
+	}
 	for _, n := range b.Spec.Namespaces {
 		if n == ns.GetName() {
 			return true

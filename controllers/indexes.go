@@ -35,6 +35,10 @@ const (
 	// indexOwningBinding indexes kubescim-managed RoleBindings and ClusterRoleBindings by the
 	// ScimGroupBinding they belong to (the BindingLabel value).
 	indexOwningBinding = "kubescim.controllers.binding"
+	// indexBindingByPattern holds every ScimGroupBinding that selects groups by groupPattern,
+	// under patternBindings: any group may match them, so group events consult them all.
+	indexBindingByPattern = "kubescim.controllers.bindingPattern"
+	patternBindings       = "pattern"
 )
 
 // IndexSubjectName is the cache index of ScimUsers by RBAC User subject name (prefix included,
@@ -58,7 +62,16 @@ func setupControllerIndexes(ctx context.Context, indexer client.FieldIndexer, op
 			return nonEmpty(nameSubject(o.(*scimv1.ScimUser), opts).name)
 		}},
 		{&scimv1.ScimGroupBinding{}, scimv1.IndexBindingGroup, func(o client.Object) []string {
-			return []string{scimv1.FoldKey(o.(*scimv1.ScimGroupBinding).Spec.Group)}
+			if g := o.(*scimv1.ScimGroupBinding).Spec.Group; g != "" {
+				return []string{scimv1.FoldKey(g)}
+			}
+			return nil
+		}},
+		{&scimv1.ScimGroupBinding{}, indexBindingByPattern, func(o client.Object) []string {
+			if o.(*scimv1.ScimGroupBinding).Spec.GroupPattern != "" {
+				return []string{patternBindings}
+			}
+			return nil
 		}},
 		{&rbacv1.RoleBinding{}, indexOwningBinding, byBinding},
 		{&rbacv1.ClusterRoleBinding{}, indexOwningBinding, byBinding},

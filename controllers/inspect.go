@@ -101,16 +101,23 @@ func AccessOf(ctx context.Context, c client.Reader, user string, opts Options) (
 		if err != nil {
 			return Access{}, fmt.Errorf("evaluating ScimGroupBinding %s: %w", b.Name, err)
 		}
-		if ev.refused != nil || !slices.ContainsFunc(ev.subjects, func(s rbacv1.Subject) bool { return mine[subjectKey(s)] }) {
+		if ev.refused != nil {
 			continue
 		}
-		via, err := r.members.pathUp(ctx, u, ev.groups)
-		if err != nil {
-			return Access{}, err
-		}
 		role := RoleName{Kind: b.Spec.RoleRef.Kind, Name: b.Spec.RoleRef.Name}.String()
-		for _, ns := range ev.units {
-			a.Grants = append(a.Grants, Grant{Namespace: ns, Role: role, Binding: b.Name, Group: b.Spec.Group, Via: via})
+		for _, g := range ev.grants {
+			if !slices.ContainsFunc(g.subjects, func(s rbacv1.Subject) bool { return mine[subjectKey(s)] }) {
+				continue
+			}
+			via, err := r.members.pathUp(ctx, u, g.groups)
+			if err != nil {
+				return Access{}, err
+			}
+			group := b.Spec.Group
+			if group == "" && len(via) > 0 {
+				group = via[len(via)-1] // the group the pattern matched
+			}
+			a.Grants = append(a.Grants, Grant{Namespace: g.unit, Role: role, Binding: b.Name, Group: group, Via: via})
 		}
 	}
 	sort.Slice(a.Grants, func(i, j int) bool {

@@ -69,6 +69,26 @@ func (m membership) groupsNamed(ctx context.Context, displayName string) ([]*sci
 	return groups, nil
 }
 
+// groupsSelected returns the live groups sel selects, sorted by object name. A pattern is
+// matched against every group: patterns are few and a match costs a microsecond.
+func (m membership) groupsSelected(ctx context.Context, sel groupSelector) ([]*scimv1.ScimGroup, error) {
+	if !sel.byPattern() {
+		return m.groupsNamed(ctx, sel.name)
+	}
+	var list scimv1.ScimGroupList
+	if err := m.reader.List(ctx, &list, readOnly); err != nil {
+		return nil, fmt.Errorf("listing ScimGroups: %w", err)
+	}
+	var groups []*scimv1.ScimGroup
+	for i := range list.Items {
+		if g := &list.Items[i]; g.DeletionTimestamp.IsZero() && sel.matches(g.Spec.DisplayName) {
+			groups = append(groups, g)
+		}
+	}
+	sort.Slice(groups, func(i, j int) bool { return groups[i].Name < groups[j].Name })
+	return groups, nil
+}
+
 // directMembers returns the live users and groups whose memberOf names group.
 func (m membership) directMembers(ctx context.Context, group string) ([]*scimv1.ScimUser, []*scimv1.ScimGroup, error) {
 	var users scimv1.ScimUserList

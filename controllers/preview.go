@@ -73,15 +73,6 @@ type Change struct {
 	User string `json:"user,omitempty"`
 }
 
-// evaluation is what the reconciler computes for a binding before writing anything.
-type evaluation struct {
-	refused  *Refusal
-	groups   []*scimv1.ScimGroup
-	units    []string // namespaces, or [""] for cluster scope; nil when refused
-	subjects []rbacv1.Subject
-	owners   map[string]subjectOwner
-}
-
 // readOnlyReconciler is a binding reconciler that can evaluate but has nothing to write with.
 func readOnlyReconciler(ctx context.Context, c client.Reader, opts Options) (*ScimGroupBindingReconciler, error) {
 	opts = opts.withDefaults()
@@ -93,46 +84,6 @@ func readOnlyReconciler(ctx context.Context, c client.Reader, opts Options) (*Sc
 		return nil, err
 	}
 	return &ScimGroupBindingReconciler{reader: snap, live: snap, opts: opts, members: membership{reader: snap}}, nil
-}
-
-// evaluate runs the steps of ScimGroupBindingReconciler.reconcile up to the first write, in
-// the same order and with the same refusals. An error means the binding cannot be evaluated
-// (the reconciler refuses it with EvaluationFailed).
-func (r *ScimGroupBindingReconciler) evaluate(ctx context.Context, b *scimv1.ScimGroupBinding) (evaluation, error) {
-	role := RoleName{Kind: b.Spec.RoleRef.Kind, Name: b.Spec.RoleRef.Name}
-	if !b.DeletionTimestamp.IsZero() {
-		return evaluation{refused: &Refusal{Reason: "Deleting", Message: "the binding is being deleted"}}, nil
-	}
-	if why, _ := grantWindow(b, r.now()); why != nil {
-		return evaluation{refused: &Refusal{Reason: why.reason, Message: why.message}}, nil
-	}
-	if !r.opts.roleAllowed(role.Kind, role.Name) {
-		return evaluation{refused: &Refusal{Reason: scimv1.RoleNotAllowedReason,
-			Message: fmt.Sprintf("%s is not in kubescim's bindable roles", role)}}, nil
-	}
-	sel, err := namespaceSelector(b)
-	if err != nil {
-		return evaluation{refused: &Refusal{Reason: scimv1.InvalidNamespaceSelectorReason, Message: err.Error()}}, nil
-	}
-	groups, err := r.members.groupsNamed(ctx, b.Spec.Group)
-	if err != nil {
-		return evaluation{}, err
-	}
-	if len(groups) == 0 {
-		return evaluation{refused: &Refusal{Reason: scimv1.GroupNotFoundReason,
-			Message: fmt.Sprintf("no ScimGroup has displayName %q", b.Spec.Group)}}, nil
-	}
-	subjects, owners, err := r.subjects(ctx, groups)
-	if err != nil {
-		return evaluation{}, err
-	}
-	units := []string{""}
-	if b.Spec.Scope != scimv1.ScopeCluster {
-		if units, err = r.selectNamespaces(ctx, b, sel); err != nil {
-			return evaluation{}, err
-		}
-	}
-	return evaluation{groups: groups, units: units, subjects: subjects, owners: owners}, nil
 }
 
 // Preview computes what applying b would grant and revoke, against the RoleBindings and
@@ -150,13 +101,15 @@ func Preview(ctx context.Context, c client.Reader, b *scimv1.ScimGroupBinding, o
 	if err != nil {
 		return Plan{}, fmt.Errorf("cannot tell who would have access where: %w", err)
 	}
-	plan.Refused = ev.refused
-	plan.Namespaces = append(plan.Namespaces, namespacesOf(ev.units)...)
+	if ev.refused != nil {
+		plan.Refused = &Refusal{Reason: ev.refused.reason, Message: ev.refused.message}
+	}
+	plan.Namespaces = append(plan.Namespaces, namespacesOf(ev.units())...)
 	existing, err := r.existingBindings(ctx, b.Name)
 	if err != nil {
 		return Plan{}, err
 	}
-	for _, p := range planUnits(b, ev.units, existing, shardSubjects(ev.subjects, r.opts.MaxSubjectsPerBinding)) {
+	for _, p := range planUnits(b, ev.grants, existing) {
 		had, want := grantsOf(p.unit, mapValues(p.existing)), grantsOf(p.unit, p.desired)
 		for k, ch := range want {
 			if _, ok := had[k]; ok {

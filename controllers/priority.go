@@ -60,11 +60,11 @@ func userRevokes(o, n client.Object) bool {
 }
 
 // groupRevokes is true when a ScimGroup update can take access away: its deletion started, it
-// was renamed away from the bindings that name it, or it left a parent group.
+// was renamed away from the bindings that name or match it, or it left a parent group.
 func groupRevokes(o, n client.Object) bool {
 	og, ng := o.(*scimv1.ScimGroup), n.(*scimv1.ScimGroup)
 	return deletionStarted(o, n) ||
-		scimv1.FoldKey(og.Spec.DisplayName) != scimv1.FoldKey(ng.Spec.DisplayName) ||
+		og.Spec.DisplayName != ng.Spec.DisplayName || // even in case: groupPatterns are case-sensitive
 		lostAny(og.Spec.MemberOf, ng.Spec.MemberOf)
 }
 

@@ -72,7 +72,7 @@ func (r *ScimGroupBindingReconciler) refuse(ctx context.Context, b *scimv1.ScimG
 		}
 		r.recorder.Eventf(b, nil, corev1.EventTypeWarning, "Refused", "Bind", "%s", truncate(note, maxEventNote))
 	}
-	err := r.converge(ctx, b, nil, nil, nil)
+	err := r.converge(ctx, b, nil, nil)
 	st.Subjects = 0
 	if err != nil {
 		// Grants are left: retry, even when the refusal itself would wait for a spec change.

@@ -91,12 +91,12 @@ func (r *ScimGroupReconciler) reconcile(ctx context.Context, g *scimv1.ScimGroup
 	st.UserMembers, st.GroupMembers = int32(res.directUsers), int32(res.directGroups)
 	st.EffectiveUsers = int32(len(res.users))
 
-	var bindings scimv1.ScimGroupBindingList
-	if err := r.reader.List(ctx, &bindings, client.MatchingFields{scimv1.IndexBindingGroup: scimv1.FoldKey(g.Spec.DisplayName)}, readOnly); err != nil {
-		return fmt.Errorf("listing ScimGroupBindings of ScimGroup %s: %w", g.Name, err)
+	bindings, err := bindingsSelecting(ctx, r.reader, g.Spec.DisplayName)
+	if err != nil {
+		return fmt.Errorf("ScimGroup %s: %w", g.Name, err)
 	}
 	st.Bindings = nil
-	for _, b := range bindings.Items {
+	for _, b := range bindings {
 		if b.DeletionTimestamp.IsZero() {
 			st.Bindings = append(st.Bindings, b.Name)
 		}

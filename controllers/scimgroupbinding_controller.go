@@ -38,7 +38,6 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
 )
@@ -78,25 +77,19 @@ func (r *ScimGroupBindingReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		}
 		// Gone: prune ourselves rather than wait for the garbage collector.
 		b.Name = req.Name
-		return ctrl.Result{}, r.converge(ctx, &b, nil, nil, nil)
+		return ctrl.Result{}, r.converge(ctx, &b, nil, nil)
 	}
 	if !b.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.converge(ctx, &b, nil, nil, nil)
+		return ctrl.Result{}, r.converge(ctx, &b, nil, nil)
 	}
 	before := b.DeepCopy()
 	defer func() {
 		retErr = errors.Join(retErr, patchStatus(ctx, r.writer, before, &b, before.Status, b.Status))
 	}()
-	// The grant window is checked first, so a binding expired while kubescim was down loses its
-	// grants at the first pass. The timer wakes the binding at its next boundary.
-	refusedAs := falseReason(b.Status.Conditions, scimv1.ReadyCondition)
-	why, next := grantWindow(&b, r.now())
-	if why != nil {
-		return ctrl.Result{RequeueAfter: next}, r.refuse(ctx, &b, refusedAs, *why)
-	}
-	if refusedAs == scimv1.NotYetActiveReason {
-		r.recorder.Eventf(&b, nil, corev1.EventTypeNormal, "Active", "Bind", "notBefore reached, the binding grants")
-	}
+	// The timer wakes the binding at its next grant-window boundary (notBefore, expiresAt);
+	// the window itself is checked first in every pass (evaluate), so a binding that expired
+	// while kubescim was down loses its grants at its first pass.
+	_, next := grantWindow(&b, r.now())
 	return ctrl.Result{RequeueAfter: next}, r.reconcile(ctx, &b)
 }
 
@@ -118,50 +111,35 @@ func (r *ScimGroupBindingReconciler) reconcile(ctx context.Context, b *scimv1.Sc
 	refusedAs := falseReason(st.Conditions, scimv1.ReadyCondition)
 	role := RoleName{Kind: b.Spec.RoleRef.Kind, Name: b.Spec.RoleRef.Name}
 
-	if !r.opts.roleAllowed(role.Kind, role.Name) {
-		msg := fmt.Sprintf("%s is not in kubescim's bindable roles", role)
-		return r.refuse(ctx, b, refusedAs, refusal{condition: scimv1.RoleBindableCondition, reason: scimv1.RoleNotAllowedReason,
-			message: msg, err: reconcile.TerminalError(errors.New(msg))})
+	ev, err := r.evaluate(ctx, b)
+	if ev.roleBindable {
+		setCondition(&st.Conditions, gen, scimv1.RoleBindableCondition, true, scimv1.ReconciledReason, role.String()+" may be bound")
 	}
-	setCondition(&st.Conditions, gen, scimv1.RoleBindableCondition, true, scimv1.ReconciledReason, role.String()+" may be bound")
-	sel, err := namespaceSelector(b)
-	if err != nil {
-		return r.refuse(ctx, b, refusedAs, refusal{reason: scimv1.InvalidNamespaceSelectorReason,
-			message: err.Error(), err: reconcile.TerminalError(err)})
+	if ev.groupFound {
+		setCondition(&st.Conditions, gen, scimv1.GroupFoundCondition, true, scimv1.ReconciledReason, groupsFoundMessage(ev.matches))
 	}
-
-	groups, err := r.members.groupsNamed(ctx, b.Spec.Group)
+	r.recordMatches(b, ev.matches)
 	if err != nil {
 		return r.refuse(ctx, b, refusedAs, evaluationFailed(err))
 	}
-	if len(groups) == 0 {
-		msg := fmt.Sprintf("no ScimGroup has displayName %q", b.Spec.Group)
-		return r.refuse(ctx, b, refusedAs, refusal{condition: scimv1.GroupFoundCondition, reason: scimv1.GroupNotFoundReason, message: msg})
+	if ev.refused != nil {
+		return r.refuse(ctx, b, refusedAs, *ev.refused)
 	}
-	setCondition(&st.Conditions, gen, scimv1.GroupFoundCondition, true, scimv1.ReconciledReason, "group found")
-
-	subjects, owners, err := r.subjects(ctx, groups)
-	if err != nil {
-		return r.refuse(ctx, b, refusedAs, evaluationFailed(err))
+	if refusedAs == scimv1.NotYetActiveReason {
+		r.recorder.Eventf(b, nil, corev1.EventTypeNormal, "Active", "Bind", "notBefore reached, the binding grants")
 	}
-	units := []string{""}
-	if b.Spec.Scope != scimv1.ScopeCluster {
-		if units, err = r.selectNamespaces(ctx, b, sel); err != nil {
-			return r.refuse(ctx, b, refusedAs, evaluationFailed(err))
-		}
-	}
-	err = r.converge(ctx, b, units, subjects, owners)
+	err = r.converge(ctx, b, ev.grants, ev.owners)
 	if refusedByAPIServer(err) {
 		return r.refuse(ctx, b, refusedAs, refusal{condition: scimv1.RoleBindableCondition, reason: scimv1.RoleNotAllowedReason,
 			message: err.Error(), event: fmt.Sprintf("The API server refused to bind %s", role), err: err})
 	}
-	st.Subjects = int32(len(subjects))
+	st.Subjects = int32(len(ev.subjects))
 	if err != nil {
 		setCondition(&st.Conditions, gen, scimv1.ReadyCondition, false, scimv1.ApplyFailedReason, err.Error())
 		return err
 	}
 	setCondition(&st.Conditions, gen, scimv1.ReadyCondition, true, scimv1.ReconciledReason,
-		fmt.Sprintf("%d subjects bound to %s", len(subjects), role))
+		fmt.Sprintf("%d subjects bound to %s", len(ev.subjects), role)+skippedNote(ev.matches))
 	st.ObservedGeneration = gen
 	return nil
 }
@@ -255,15 +233,15 @@ func (r *ScimGroupBindingReconciler) existingBindings(ctx context.Context, bindi
 	return out, nil
 }
 
-// converge makes b's managed objects exactly the shards of subjects in each unit (a namespace,
-// or "" for cluster scope), deleting everything else b owns, and audits the subjects that were
+// converge makes b's managed objects exactly the shards of each grant's subjects in its unit (a
+// namespace, or "" for cluster scope), deleting everything else b owns, and audits the subjects that were
 // added or removed. It runs in phases, as Cluster API's doReconcile does: plan what each unit
 // should hold, write the units in parallel and collect one result per unit, then, from the
 // results alone, record in b.Status where managed objects are held, refresh the metric tallies
 // and audit the changes. A unit whose write fails keeps no subject that should go (withdraw).
 // converge returns the joined errors of the units that failed.
-func (r *ScimGroupBindingReconciler) converge(ctx context.Context, b *scimv1.ScimGroupBinding, units []string,
-	subjects []rbacv1.Subject, owners map[string]subjectOwner) error {
+func (r *ScimGroupBindingReconciler) converge(ctx context.Context, b *scimv1.ScimGroupBinding, grants []unitGrant,
+	owners map[string]subjectOwner) error {
 	existing, err := r.existingBindings(ctx, b.Name)
 	if err != nil {
 		return err
@@ -277,7 +255,7 @@ func (r *ScimGroupBindingReconciler) converge(ctx context.Context, b *scimv1.Sci
 			}
 		}
 	}
-	plans := planUnits(b, units, existing, shardSubjects(subjects, r.opts.MaxSubjectsPerBinding))
+	plans := planUnits(b, grants, existing)
 	results := r.writeUnits(ctx, plans)
 	sum := summarize(results)
 	b.Status.BoundNamespaces = namespacesOf(sum.held)
@@ -301,15 +279,14 @@ type unitResult struct {
 	err error
 }
 
-// planUnits pairs every wanted unit with its desired shards, and every other unit where b still
+// planUnits pairs every granted unit with its desired shards, and every other unit where b still
 // holds objects with nothing (to be pruned).
-func planUnits(b *scimv1.ScimGroupBinding, units []string, existing map[string]map[string]client.Object,
-	shards [][]rbacv1.Subject) []unitPlan {
-	plans := make([]unitPlan, 0, len(units)+len(existing))
-	wanted := make(map[string]bool, len(units))
-	for _, u := range units {
-		wanted[u] = true
-		plans = append(plans, unitPlan{unit: u, desired: desiredBindings(b, u, shards), existing: existing[u]})
+func planUnits(b *scimv1.ScimGroupBinding, grants []unitGrant, existing map[string]map[string]client.Object) []unitPlan {
+	plans := make([]unitPlan, 0, len(grants)+len(existing))
+	wanted := make(map[string]bool, len(grants))
+	for _, g := range grants {
+		wanted[g.unit] = true
+		plans = append(plans, unitPlan{unit: g.unit, desired: desiredBindings(b, g.unit, g.shards), existing: existing[g.unit]})
 	}
 	for u, objs := range existing {
 		if !wanted[u] {

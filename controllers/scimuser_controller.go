@@ -189,26 +189,22 @@ func (r *ScimUserReconciler) access(ctx context.Context, groups map[string]*scim
 	seen := map[string]bool{}
 	var grants []scimv1.AccessGrant
 	for _, g := range groups {
-		var bindings scimv1.ScimGroupBindingList
-		if err := r.reader.List(ctx, &bindings, client.MatchingFields{scimv1.IndexBindingGroup: scimv1.FoldKey(g.Spec.DisplayName)}, readOnly); err != nil {
-			return nil, fmt.Errorf("listing ScimGroupBindings of group %s: %w", g.Name, err)
+		bindings, err := bindingsSelecting(ctx, r.reader, g.Spec.DisplayName)
+		if err != nil {
+			return nil, err
 		}
-		for _, b := range bindings.Items {
+		for _, b := range bindings {
 			if !b.DeletionTimestamp.IsZero() || !meta.IsStatusConditionTrue(b.Status.Conditions, scimv1.ReadyCondition) {
 				continue
 			}
 			role := b.Spec.RoleRef.Kind + "/" + b.Spec.RoleRef.Name
-			namespaces := b.Status.BoundNamespaces
-			if b.Spec.Scope == scimv1.ScopeCluster {
-				namespaces = []string{""}
-			}
-			for _, ns := range namespaces {
+			for _, ns := range namespacesFor(b, g) {
 				k := ns + "\x00" + role + "\x00" + b.Name
 				if seen[k] {
 					continue
 				}
 				seen[k] = true
-				grants = append(grants, scimv1.AccessGrant{Namespace: ns, Role: role, Binding: b.Name, Group: b.Spec.Group})
+				grants = append(grants, scimv1.AccessGrant{Namespace: ns, Role: role, Binding: b.Name, Group: g.Spec.DisplayName})
 			}
 		}
 	}

@@ -99,6 +99,7 @@ var (
 		"faulty":     {"nr-members-unreadable", "nr-namespaces-unreadable"},
 		"restart":    {"restart-read"},
 		"terms":      {"terms-read"},
+		"expiry":     {"expiry-read"},
 		"direct":     {"direct-ok", "direct-role", "direct-nogroup", "direct-selector", "direct-forbidden"},
 	}
 	restrictedOptions = Options{

@@ -27,39 +27,7 @@ import (
 // nothing any more.
 func TestControllersRunInTerms(t *testing.T) {
 	const partition = "terms"
-	ctx, cancel := context.WithCancel(context.Background())
-	mgr, err := newPartitionManager(ctx, testCfg, partition, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctrls, err := New(mgr, Options{BindableRoles: []RoleName{{"ClusterRole", readerRole}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgrDone := make(chan error, 1)
-	go func() { mgrDone <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-mgrDone; err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	})
-	runTerm := func() (stop func()) {
-		termCtx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- ctrls.Run(termCtx) }()
-		return func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatalf("term: %v", err)
-				}
-			case <-time.After(waitTimeout):
-				t.Fatal("the term did not stop")
-			}
-		}
-	}
+	runTerm := startTermsManager(t, partition, Options{BindableRoles: []RoleName{{"ClusterRole", readerRole}}})
 
 	ns := newNamespace(t, "terms-a", nil)
 	group := newGroup(t, partition, "terms-readers")
@@ -76,4 +44,42 @@ func TestControllersRunInTerms(t *testing.T) {
 	stop = runTerm()
 	eventually(t, "access revoked in the second term", expectAllowed("terry@example.com", "get", "configmaps", ns.Name, false))
 	stop()
+}
+
+// startTermsManager starts a manager of the partition whose controllers do not run until
+// runTerm starts a term; the stop it returns ends the term and waits for it.
+func startTermsManager(t *testing.T, partition string, opts Options) (runTerm func() (stop func())) {
+	ctx, cancel := context.WithCancel(context.Background())
+	mgr, err := newPartitionManager(ctx, testCfg, partition, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctrls, err := New(mgr, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgrDone := make(chan error, 1)
+	go func() { mgrDone <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-mgrDone; err != nil {
+			t.Errorf("manager: %v", err)
+		}
+	})
+	return func() (stop func()) {
+		termCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- ctrls.Run(termCtx) }()
+		return func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("term: %v", err)
+				}
+			case <-time.After(waitTimeout):
+				t.Fatal("the term did not stop")
+			}
+		}
+	}
 }

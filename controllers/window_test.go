@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -90,4 +91,42 @@ func TestGrantWindowOnTheAPIServer(t *testing.T) {
 	eventually(t, "Expired after expiresAt", expectCondition(b, scimv1.ReadyCondition, metav1.ConditionFalse, scimv1.ExpiredReason))
 	eventually(t, "no grant after expiresAt", expectSubjects(b.Name, ns))
 	eventually(t, "the user may not read in the namespace", expectAllowed(subject, "get", "configmaps", ns, false))
+}
+
+// Controller downtime never extends access: a binding that expires while no controller runs
+// loses its grants at the first pass of the next one.
+func TestBindingExpiredWhileControllersWereStopped(t *testing.T) {
+	const partition = "expiry"
+	runTerm := startTermsManager(t, partition, Options{BindableRoles: []RoleName{{"ClusterRole", readerRole}}})
+
+	ns := newNamespace(t, "expiry-a", nil).Name
+	group := newGroup(t, partition, "expiry-readers")
+	newUser(t, partition, "eve@example.com", group.Name)
+	b := &scimv1.ScimGroupBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "expiry-read", Labels: suiteLabels(partition)},
+		Spec: scimv1.ScimGroupBindingSpec{Group: group.Spec.DisplayName, Namespaces: []string{ns},
+			RoleRef: scimv1.RoleRef{Kind: "ClusterRole", Name: readerRole}},
+	}
+	mustCreate(t, b)
+
+	stop := runTerm()
+	eventually(t, "granted", expectAllowed("eve@example.com", "get", "configmaps", ns, true))
+	stop()
+	// Set while nothing runs, so that no timer of a running controller can be what revokes.
+	expires := time.Now().Add(2 * time.Second).Truncate(time.Second)
+	update(t, b, func(b *scimv1.ScimGroupBinding) { b.Spec.ExpiresAt = &metav1.Time{Time: expires} })
+	eventually(t, "expiresAt passes while no controller runs", func() error {
+		if time.Now().Before(expires.Add(time.Second)) {
+			return fmt.Errorf("not yet %s", expires)
+		}
+		return nil
+	})
+	if err := expectAllowed("eve@example.com", "get", "configmaps", ns, true)(); err != nil {
+		t.Fatalf("something other than the controllers revoked the access: %v", err)
+	}
+
+	stop = runTerm()
+	defer stop()
+	eventually(t, "revoked at the first pass after the restart", expectAllowed("eve@example.com", "get", "configmaps", ns, false))
+	eventually(t, "Expired", expectCondition(b, scimv1.ReadyCondition, metav1.ConditionFalse, scimv1.ExpiredReason))
 }

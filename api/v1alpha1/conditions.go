@@ -60,6 +60,10 @@ const (
 	// InvalidNamespaceSelectorReason: the binding's namespaceSelector cannot be evaluated; the
 	// binding grants nothing.
 	InvalidNamespaceSelectorReason = "InvalidNamespaceSelector"
+	// InvalidGroupPatternReason: the binding's groupPattern is not a valid RE2 expression, or
+	// its namespaceTemplate names a capture the pattern does not have; the binding grants
+	// nothing.
+	InvalidGroupPatternReason = "InvalidGroupPattern"
 	// EvaluationFailedReason: reading what the binding depends on (members, namespaces) failed,
 	// so kubescim cannot tell who should have access where; the binding grants nothing until a
 	// retry succeeds.

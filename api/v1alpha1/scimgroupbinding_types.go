@@ -52,15 +52,35 @@ type RoleRef struct {
 // ScimGroupBindingSpec says which SCIM group gets which role where.
 // +kubebuilder:validation:XValidation:rule="self.scope != 'Cluster' || (!has(self.namespaces) && !has(self.namespaceSelector))",message="scope Cluster cannot be combined with namespaces or namespaceSelector"
 // +kubebuilder:validation:XValidation:rule="self.scope != 'Cluster' || self.roleRef.kind == 'ClusterRole'",message="scope Cluster requires roleRef.kind ClusterRole"
-// +kubebuilder:validation:XValidation:rule="self.scope == 'Cluster' || (has(self.namespaces) && size(self.namespaces) > 0) || has(self.namespaceSelector)",message="scope Namespaced requires namespaces or namespaceSelector"
+// +kubebuilder:validation:XValidation:rule="has(self.group) != has(self.groupPattern)",message="exactly one of group and groupPattern is required"
+// +kubebuilder:validation:XValidation:rule="!has(self.namespaceTemplate) || has(self.groupPattern)",message="namespaceTemplate requires groupPattern"
+// +kubebuilder:validation:XValidation:rule="!has(self.namespaceTemplate) || (self.scope != 'Cluster' && !has(self.namespaces) && !has(self.namespaceSelector))",message="namespaceTemplate cannot be combined with namespaces, namespaceSelector or scope Cluster"
+// +kubebuilder:validation:XValidation:rule="self.scope == 'Cluster' || (has(self.namespaces) && size(self.namespaces) > 0) || has(self.namespaceSelector) || has(self.namespaceTemplate)",message="scope Namespaced requires namespaces, namespaceSelector or namespaceTemplate"
 // +kubebuilder:validation:XValidation:rule="!has(self.notBefore) || !has(self.expiresAt) || timestamp(self.expiresAt) > timestamp(self.notBefore)",message="expiresAt must be after notBefore"
 type ScimGroupBindingSpec struct {
 	// group is the displayName of the ScimGroup whose members (direct and through nested
-	// groups) get the role. Matched case-insensitively.
-	// +required
+	// groups) get the role. Matched case-insensitively. Exactly one of group and groupPattern
+	// is set.
+	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=256
-	Group string `json:"group"`
+	Group string `json:"group,omitempty"`
+	// groupPattern selects every ScimGroup whose whole displayName matches this RE2 regular
+	// expression (case-sensitive; start it with (?i) for case-insensitive). Named captures,
+	// such as (?P<team>[a-z0-9-]+), can be used in namespaceTemplate. Groups pushed later are
+	// bound when they appear; a group renamed so that it no longer matches loses the grant.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	GroupPattern string `json:"groupPattern,omitempty"`
+	// namespaceTemplate places each group that groupPattern matches in its own namespace,
+	// built from the pattern's named captures: "{team}-{env}". A group whose captures do not
+	// make a valid namespace name is skipped (status.matchedGroups says why), never guessed.
+	// A namespace that does not exist yet is bound when it is created.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^([-a-z0-9]|\{[A-Za-z_][A-Za-z0-9_]*\})+$`
+	NamespaceTemplate string `json:"namespaceTemplate,omitempty"`
 	// roleRef is the role to grant.
 	// +required
 	RoleRef RoleRef `json:"roleRef"`
@@ -106,10 +126,35 @@ type ScimGroupBindingStatus struct {
 	// namespaceCount is len(boundNamespaces), for the audit view.
 	// +optional
 	NamespaceCount int32 `json:"namespaceCount,omitempty"`
-	// subjects is the number of RBAC subjects written into each managed binding.
+	// subjects is the number of distinct RBAC subjects the binding grants.
 	// +optional
 	Subjects int32 `json:"subjects,omitempty"`
+	// matchedGroups are the groups the binding selects (by group or groupPattern), skipped
+	// ones first, then by displayName; at most 100 are listed.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=100
+	MatchedGroups []GroupMatch `json:"matchedGroups,omitempty"`
+	// matchedGroupCount is how many groups the binding selects, skipped ones included.
+	// +optional
+	MatchedGroupCount int32 `json:"matchedGroupCount,omitempty"`
 }
+
+// GroupMatch is one group a ScimGroupBinding selects.
+type GroupMatch struct {
+	// group is the group's displayName.
+	// +required
+	Group string `json:"group"`
+	// namespace is where namespaceTemplate places the group; empty without a template.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// skipped says why the group is granted nothing; empty when it is bound.
+	// +optional
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// MaxMatchedGroupsListed bounds status.matchedGroups.
+const MaxMatchedGroupsListed = 100
 
 // ScimGroupBinding grants a role to the members of a SCIM group, in namespaces or cluster-wide.
 // +kubebuilder:object:root=true
@@ -117,12 +162,14 @@ type ScimGroupBindingStatus struct {
 // +kubebuilder:resource:scope=Cluster,shortName=sgb,categories=scim
 // +kubebuilder:printcolumn:name="Group",type=string,JSONPath=`.spec.group`
 // +kubebuilder:printcolumn:name="Role",type=string,JSONPath=`.spec.roleRef.name`
+// +kubebuilder:printcolumn:name="Matched",type=integer,JSONPath=`.status.matchedGroupCount`
 // +kubebuilder:printcolumn:name="Namespaces",type=integer,JSONPath=`.status.namespaceCount`
 // +kubebuilder:printcolumn:name="Subjects",type=integer,JSONPath=`.status.subjects`
 // +kubebuilder:printcolumn:name="Expires",type=date,JSONPath=`.spec.expiresAt`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="Scope",type=string,JSONPath=`.spec.scope`,priority=1
+// +kubebuilder:printcolumn:name="Pattern",type=string,JSONPath=`.spec.groupPattern`,priority=1
 type ScimGroupBinding struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

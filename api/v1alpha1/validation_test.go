@@ -97,7 +97,32 @@ func TestInvalidObjectsAreRefusedWithReadableMessages(t *testing.T) {
 			ObjectMeta: metav1.ObjectMeta{Name: "no-namespaces"},
 			Spec: scimv1alpha1.ScimGroupBindingSpec{Group: "g",
 				RoleRef: scimv1alpha1.RoleRef{Kind: "ClusterRole", Name: "edit"}},
-		}, "scope Namespaced requires namespaces or namespaceSelector"},
+		}, "scope Namespaced requires namespaces, namespaceSelector or namespaceTemplate"},
+		{"binding with both group and groupPattern", &scimv1alpha1.ScimGroupBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "group-and-pattern"},
+			Spec: scimv1alpha1.ScimGroupBindingSpec{Group: "g", GroupPattern: "team-.*", Namespaces: []string{"a"},
+				RoleRef: scimv1alpha1.RoleRef{Kind: "ClusterRole", Name: "edit"}},
+		}, "exactly one of group and groupPattern is required"},
+		{"binding with neither group nor groupPattern", &scimv1alpha1.ScimGroupBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "no-group"},
+			Spec: scimv1alpha1.ScimGroupBindingSpec{Namespaces: []string{"a"},
+				RoleRef: scimv1alpha1.RoleRef{Kind: "ClusterRole", Name: "edit"}},
+		}, "exactly one of group and groupPattern is required"},
+		{"namespaceTemplate without groupPattern", &scimv1alpha1.ScimGroupBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "template-without-pattern"},
+			Spec: scimv1alpha1.ScimGroupBindingSpec{Group: "g", NamespaceTemplate: "{team}",
+				RoleRef: scimv1alpha1.RoleRef{Kind: "ClusterRole", Name: "edit"}},
+		}, "namespaceTemplate requires groupPattern"},
+		{"namespaceTemplate with namespaces", &scimv1alpha1.ScimGroupBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "template-and-namespaces"},
+			Spec: scimv1alpha1.ScimGroupBindingSpec{GroupPattern: "team-(?P<team>.+)", NamespaceTemplate: "{team}",
+				Namespaces: []string{"a"}, RoleRef: scimv1alpha1.RoleRef{Kind: "ClusterRole", Name: "edit"}},
+		}, "namespaceTemplate cannot be combined with namespaces, namespaceSelector or scope Cluster"},
+		{"namespaceTemplate with characters no namespace has", &scimv1alpha1.ScimGroupBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "template-uppercase"},
+			Spec: scimv1alpha1.ScimGroupBindingSpec{GroupPattern: "team-(?P<team>.+)", NamespaceTemplate: "Team_{team}",
+				RoleRef: scimv1alpha1.RoleRef{Kind: "ClusterRole", Name: "edit"}},
+		}, "spec.namespaceTemplate"},
 		{"cluster binding with namespaces", &scimv1alpha1.ScimGroupBinding{
 			ObjectMeta: metav1.ObjectMeta{Name: "cluster-with-namespaces"},
 			Spec: scimv1alpha1.ScimGroupBindingSpec{Group: "g", Scope: scimv1alpha1.ScopeCluster,
