@@ -192,6 +192,10 @@ func TestGroupPatternBindsEachTeamInItsNamespace(t *testing.T) {
 	}
 	eventually(t, "a Warning Event names the skipped group", expectEvent(ctx, b, "GroupSkipped", "pt-a.b-dev"))
 
+	plan, err = Preview(ctx, k8s, b, mainOptions)
+	if err != nil || len(plan.Skipped) != 2 || plan.Skipped[0].Group != "pt-a.b-dev" {
+		t.Errorf("preview: got skipped %+v, %v; want pt-a.b-dev and pt-new-dev", plan.Skipped, err)
+	}
 	newNamespace(t, "pt-new-dev", nil)
 	eventually(t, "a namespace created later is bound", expectMatched(b, "pt-a.b-dev!skipped", "pt-new-dev=pt-new-dev", "pt-pay-dev=pt-pay-dev", "pt-web-prod=pt-web-prod"))
 

@@ -51,6 +51,9 @@ type Plan struct {
 	Revoke []Change `json:"revoke"`
 	// Unchanged counts the grants that stay as they are.
 	Unchanged int `json:"unchanged"`
+	// Skipped are the groups the binding selects but would grant nothing (a namespaceTemplate
+	// that makes no valid or no existing namespace), as status.matchedGroups lists them.
+	Skipped []scimv1.GroupMatch `json:"skipped,omitempty"`
 }
 
 // Changed reports whether applying the binding would grant or revoke anything.
@@ -105,6 +108,11 @@ func Preview(ctx context.Context, c client.Reader, b *scimv1.ScimGroupBinding, o
 		plan.Refused = &Refusal{Reason: ev.refused.reason, Message: ev.refused.message}
 	}
 	plan.Namespaces = append(plan.Namespaces, namespacesOf(ev.units())...)
+	for _, m := range ev.matches {
+		if m.Skipped != "" {
+			plan.Skipped = append(plan.Skipped, m)
+		}
+	}
 	existing, err := r.existingBindings(ctx, b.Name)
 	if err != nil {
 		return Plan{}, err

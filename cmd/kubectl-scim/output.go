@@ -137,6 +137,9 @@ func printPlan(w io.Writer, p controllers.Plan) error {
 	if p.Refused != nil {
 		fmt.Fprintf(w, "Refused (%s): %s. kubescim would grant nothing for this binding.\n", p.Refused.Reason, p.Refused.Message)
 	}
+	for _, m := range p.Skipped {
+		fmt.Fprintf(w, "Skipped group %s: %s.\n", m.Group, m.Skipped)
+	}
 	if !p.Changed() {
 		_, err := fmt.Fprintln(w, "No change.")
 		return err

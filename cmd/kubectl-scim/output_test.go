@@ -26,6 +26,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
 
+	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
 	"github.com/kubescim/kubescim/controllers"
 )
 
@@ -47,7 +48,8 @@ func TestTables(t *testing.T) {
 	plan := controllers.Plan{Binding: "dev-edit", Role: "ClusterRole/edit", Unchanged: 1,
 		Grant: []controllers.Change{{Namespace: "team-a", Role: "ClusterRole/edit", Subject: user("oidc:alice"), User: "alice"}},
 		Revoke: []controllers.Change{{Role: "ClusterRole/edit", Subject: rbacv1.Subject{Kind: rbacv1.ServiceAccountKind,
-			Namespace: "kubescim-users", Name: "bob"}}}}
+			Namespace: "kubescim-users", Name: "bob"}}},
+		Skipped: []scimv1.GroupMatch{{Group: "team-Web-dev", Skipped: "not a valid namespace name"}}}
 	refused := controllers.Plan{Binding: "dev-admin", Role: "ClusterRole/cluster-admin",
 		Refused: &controllers.Refusal{Reason: "RoleNotAllowed", Message: "ClusterRole/cluster-admin is not in kubescim's bindable roles"}}
 	access := controllers.Access{User: "alice-1a2b", UserName: "alice", ID: "1a2b", Active: true,
@@ -64,6 +66,7 @@ func TestTables(t *testing.T) {
 	}{
 		{"plan", func(b *bytes.Buffer) error { return printPlan(b, plan) }, []string{
 			"ScimGroupBinding dev-edit (ClusterRole/edit): 1 to grant, 1 to revoke, 1 unchanged",
+			"Skipped group team-Web-dev: not a valid namespace name.",
 			"ACTION NAMESPACE ROLE SUBJECT USER",
 			"grant team-a ClusterRole/edit User/oidc:alice alice",
 			"revoke * ClusterRole/edit ServiceAccount/kubescim-users/bob -",
