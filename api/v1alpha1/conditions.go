@@ -33,6 +33,11 @@ const (
 	RoleBindableCondition = "RoleBindable"
 	// GroupFoundCondition (ScimGroupBinding) is False while no ScimGroup has the named displayName.
 	GroupFoundCondition = "GroupFound"
+	// HubConnectedCondition (ScimMember) is True while the member reaches the fleet's hub.
+	HubConnectedCondition = "HubConnected"
+	// FencedCondition (ScimMember) is True while the member has removed every grant because
+	// the hub was unreachable for longer than the grace period.
+	FencedCondition = "Fenced"
 )
 
 // Condition reasons.
@@ -81,6 +86,12 @@ const (
 
 // Labels and annotations kubescim puts on what it manages.
 const (
+	// MirroredLabel marks a ScimUser or ScimGroup that a fleet member copied from the hub; its
+	// value is the member's cluster name. The member's kubescim owns its spec.
+	MirroredLabel = "scim.kubescim.io/mirrored"
+	// HubResourceVersionAnnotation holds the hub's resourceVersion of the object a mirrored copy
+	// was made from, so that a copy is never overwritten by an older hub version.
+	HubResourceVersionAnnotation = "scim.kubescim.io/hub-resource-version"
 	// ManagedByLabel marks every object kubescim writes; its value is ManagedByValue.
 	ManagedByLabel = "app.kubernetes.io/managed-by"
 	// ManagedByValue is the value of ManagedByLabel.

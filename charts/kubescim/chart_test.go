@@ -128,7 +128,7 @@ func TestDefaultRenderHasEveryObject(t *testing.T) {
 	want := []string{
 		"ClusterRole", "ClusterRole", "ClusterRole", // SCIM front end, controllers, uninstall hook
 		"ClusterRoleBinding", "ClusterRoleBinding", "ClusterRoleBinding",
-		"CustomResourceDefinition", "CustomResourceDefinition", "CustomResourceDefinition",
+		"CustomResourceDefinition", "CustomResourceDefinition", "CustomResourceDefinition", "CustomResourceDefinition",
 		"Deployment", "Deployment", "Job", "PodDisruptionBudget", "PodDisruptionBudget",
 		"Role", "Role", "RoleBinding", "RoleBinding", "Secret",
 		"Service", "Service", "ServiceAccount", "ServiceAccount", "ServiceAccount",
@@ -480,7 +480,7 @@ func TestCRDsAreTemplatesKeptOnUninstall(t *testing.T) {
 		}
 	}
 	slices.Sort(names)
-	want := []string{"scimgroupbindings.scim.kubescim.io", "scimgroups.scim.kubescim.io", "scimusers.scim.kubescim.io"}
+	want := []string{"scimgroupbindings.scim.kubescim.io", "scimgroups.scim.kubescim.io", "scimmembers.scim.kubescim.io", "scimusers.scim.kubescim.io"}
 	if !slices.Equal(names, want) {
 		t.Errorf("CRDs = %v, want %v", names, want)
 	}
