@@ -25,9 +25,12 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/clientcmd"
 
+	scimv1alpha1 "github.com/kubescim/kubescim/api/v1alpha1"
 	"github.com/kubescim/kubescim/controllers"
 	"github.com/kubescim/kubescim/controllers/authz"
+	"github.com/kubescim/kubescim/controllers/fleet"
 	"github.com/kubescim/kubescim/scimserver"
 )
 
@@ -52,6 +55,9 @@ type config struct {
 	scim             scimserver.Options
 	access           controllers.Options
 	authz            authz.Options
+	hubKubeconfig    string
+	unreachable      string
+	fleet            fleet.Options
 }
 
 // components are the parts of kubescim this process runs.
@@ -121,6 +127,12 @@ func bindFlags(fs *flag.FlagSet, dev bool) *config {
 	fs.StringVar(&c.authz.ClientCAFile, "authz-webhook-client-ca", "", "CA certificates that sign the API server's client certificate for the authorization webhook.")
 	fs.StringVar(&c.authz.TokenFile, "authz-webhook-token-file", "", "Bearer token the API server may present to the authorization webhook instead of a client certificate.")
 	fs.IntVar(&c.access.MaxSubjectsPerBinding, "max-subjects-per-binding", 1000, "Most subjects in one RoleBinding; larger groups are sharded over several.")
+
+	fs.StringVar(&c.hubKubeconfig, "hub-kubeconfig", "", "Kubeconfig of a fleet's hub cluster: run as a member, mirroring the hub's ScimUsers and ScimGroups (controllers component only). Empty: standalone.")
+	fs.StringVar(&c.fleet.ClusterName, "cluster-name", "", "This member's name in the fleet (its ScimMember on the hub); required with --hub-kubeconfig.")
+	fs.StringVar(&c.unreachable, "hub-unreachable-policy", string(scimv1alpha1.UnreachableRevoke), "While the hub is unreachable: Revoke (remove every grant after --hub-grace-period) or Keep (keep the last known access).")
+	fs.DurationVar(&c.fleet.GracePeriod, "hub-grace-period", fleet.DefaultGracePeriod, "How long the hub may be unreachable before the Revoke policy removes every grant.")
+	fs.DurationVar(&c.fleet.Heartbeat, "hub-heartbeat", fleet.DefaultHeartbeat, "How often a member reports to the hub.")
 	return c
 }
 
@@ -165,6 +177,20 @@ func (c *config) complete() error {
 		if c.authz.ClientCAFile == "" && c.authz.TokenFile == "" {
 			return errors.New("--authz-webhook-bind-address needs --authz-webhook-client-ca or --authz-webhook-token-file to authenticate the API server")
 		}
+	}
+	if c.hubKubeconfig != "" {
+		if comps.scim || !comps.controllers {
+			return errors.New("--hub-kubeconfig runs a fleet member: --components must be controllers (the hub runs the SCIM server)")
+		}
+		if c.fleet.ClusterName == "" {
+			return errors.New("--hub-kubeconfig needs --cluster-name")
+		}
+		hub, err := clientcmd.BuildConfigFromFlags("", c.hubKubeconfig)
+		if err != nil {
+			return fmt.Errorf("--hub-kubeconfig: %w", err)
+		}
+		c.fleet.Hub = hub
+		c.fleet.Unreachable = scimv1alpha1.UnreachablePolicy(c.unreachable)
 	}
 	if comps.controllers && c.leaderElect {
 		c.election.Name = leaseName

@@ -17,7 +17,8 @@ limitations under the License.
 // Command kubescim runs the kubescim operator: the SCIM 2.0 server that writes ScimUser and
 // ScimGroup objects, and the controllers that turn them into RBAC, in one process or apart
 // (--components). `kubescim dev` runs the same operator on an embedded control plane for trying
-// it out; `kubescim cleanup` deletes every grant kubescim made (the chart's uninstall hook).
+// it out; `kubescim cleanup` deletes every grant kubescim made (the chart's uninstall hook);
+// `kubescim join NAME` registers a member cluster on a fleet's hub.
 package main
 
 import (
@@ -44,6 +45,10 @@ func main() {
 	args, dev := os.Args[1:], false
 	if len(args) > 0 && args[0] == "cleanup" {
 		cleanupMain(args[1:])
+		return
+	}
+	if len(args) > 0 && args[0] == "join" {
+		joinMain(args[1:])
 		return
 	}
 	if len(args) > 0 && args[0] == "dev" {

@@ -36,6 +36,7 @@ import (
 	scimv1alpha1 "github.com/kubescim/kubescim/api/v1alpha1"
 	"github.com/kubescim/kubescim/controllers"
 	"github.com/kubescim/kubescim/controllers/authz"
+	"github.com/kubescim/kubescim/controllers/fleet"
 	"github.com/kubescim/kubescim/scimserver"
 )
 
@@ -72,7 +73,8 @@ func run(ctx context.Context, c *config, restConfig *rest.Config) error {
 			return err
 		}
 	}
-	log.Info("Starting kubescim", "components", c.componentList, "leaderElection", c.components.controllers && c.leaderElect)
+	log.Info("Starting kubescim", "components", c.componentList, "leaderElection", c.components.controllers && c.leaderElect,
+		"fleetMember", c.fleet.ClusterName)
 	return mgr.Start(ctx)
 }
 
@@ -122,6 +124,12 @@ func addControllers(mgr manager.Manager, c *config, restConfig *rest.Config) err
 	}
 	if err := mgr.Add(r); err != nil {
 		return fmt.Errorf("adding controllers: %w", err)
+	}
+	if c.fleet.Hub != nil {
+		// A fleet member: the controllers reconcile copies of the hub's identities.
+		if err := fleet.Setup(mgr, c.fleet); err != nil {
+			return fmt.Errorf("setting up member mode: %w", err)
+		}
 	}
 	if !c.authzWebhookEnabled() {
 		return nil
