@@ -6,6 +6,7 @@ SHELL := /usr/bin/env bash -o pipefail
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_TOOLS_VERSION ?= v0.20.1
 HELM_VERSION ?= v3.19.0
+MEMBERS ?= 0
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 NEWMAN_VERSION ?= 6.2.2
@@ -25,8 +26,8 @@ help: ## Show this help.
 ##@ Development
 
 .PHONY: dev
-dev: build envtest ## Run kubescim on an embedded control plane (writes .dev/kubeconfig and .dev/token; extra flags in DEV_FLAGS).
-	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" $(LOCALBIN)/kubescim dev --dir .dev $(DEV_FLAGS)
+dev: build envtest ## Run kubescim on an embedded control plane (writes .dev/kubeconfig and .dev/token; MEMBERS=N adds a fleet of N member clusters; extra flags in DEV_FLAGS).
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" $(LOCALBIN)/kubescim dev --dir .dev --members $(MEMBERS) $(DEV_FLAGS)
 
 .PHONY: generate
 generate: controller-gen ## Generate deepcopy code, CRDs and RBAC (one role per component), and sync them into the chart.

@@ -90,6 +90,9 @@ func runDev(ctx context.Context, c *config) error {
 		fmt.Printf("  The API server asks kubescim's authorization webhook (https://%s%s) before RBAC:\n"+
 			"  a deactivated user is denied at once, before the RoleBindings are rewritten.\n", c.authz.BindAddress, authz.Path)
 	}
+	if c.devMembers > 0 {
+		return runDevFleet(ctx, c, cluster.Config, configDir)
+	}
 	return run(ctx, c, cluster.Config)
 }
 

@@ -52,6 +52,7 @@ type config struct {
 	subjectAttribute string
 	bindableRoles    string
 	devDir           string
+	devMembers       int
 	scim             scimserver.Options
 	access           controllers.Options
 	authz            authz.Options
@@ -89,6 +90,7 @@ func bindFlags(fs *flag.FlagSet, dev bool) *config {
 		// Dev mode puts the authorization webhook in front of its API server's RBAC.
 		authzAddr = "127.0.0.1:9443"
 		fs.StringVar(&c.devDir, "dir", ".dev", "Directory for the dev cluster's kubeconfig, token and logs.")
+		fs.IntVar(&c.devMembers, "members", 0, "Also start this many member control planes, a fleet following the dev cluster as its hub (DIR/member-N/kubeconfig).")
 	}
 	fs.StringVar(&c.componentList, "components", "scim,controllers", "Parts of kubescim to run: scim (the SCIM server, on every replica), controllers (RBAC, leader-elected with --leader-elect), or both.")
 	fs.StringVar(&c.metricsAddr, "metrics-bind-address", metricsAddr, "Address of the Prometheus metrics endpoint; 0 disables it.")

@@ -319,7 +319,7 @@ func (c *contact) reportLocally(ctx context.Context, wasConnected, wasFenced boo
 	case !connected && wasConnected:
 		c.recorder.Eventf(sm, nil, corev1.EventTypeWarning, "HubUnreachable", "Contact", "%s", truncate(lastErr, 1000))
 	case connected && !wasConnected:
-		c.recorder.Eventf(sm, nil, corev1.EventTypeNormal, "HubReachable", "Contact", "the hub answers again")
+		c.recorder.Eventf(sm, nil, corev1.EventTypeNormal, "HubReachable", "Contact", "the hub answers")
 	}
 	switch {
 	case fenced && !wasFenced:

@@ -92,15 +92,26 @@ func (m *mirror) sync(ctx context.Context, key types.NamespacedName, hubObj, loc
 		return nil // the copy is newer than what this reader says: it lags
 	}
 	c := m.copyOf(hubObj, local)
-	if m.isCopy(local) && maps.Equal(c.GetLabels(), local.GetLabels()) && maps.Equal(c.GetAnnotations(), local.GetAnnotations()) &&
-		m.kind.sameSpec(c, local) {
-		return nil // made from this very hub version, and not edited since
+	if m.isCopy(local) && maps.Equal(c.GetLabels(), local.GetLabels()) && sameAnnotations(c, local) && m.kind.sameSpec(c, local) {
+		// Nothing the copy holds changed (a status write on the hub changes only the
+		// resourceVersion): no write, so that the member writes only for real changes.
+		return nil
 	}
 	if err := m.local.Update(ctx, c, fieldOwner); err != nil {
 		return fmt.Errorf("updating the copy of %s %s: %w", m.kind.name, key.Name, err)
 	}
-	m.contact.noteLag(hubObj)
+	if c.GetAnnotations()[scimv1.ChangedAtAnnotation] != local.GetAnnotations()[scimv1.ChangedAtAnnotation] {
+		m.contact.noteLag(hubObj) // a SCIM write reached the member
+	}
 	return nil
+}
+
+// sameAnnotations compares the annotations of two copies but the hub resourceVersion.
+func sameAnnotations(a, b client.Object) bool {
+	x, y := maps.Clone(a.GetAnnotations()), maps.Clone(b.GetAnnotations())
+	delete(x, scimv1.HubResourceVersionAnnotation)
+	delete(y, scimv1.HubResourceVersionAnnotation)
+	return maps.Equal(x, y)
 }
 
 // copyOf is the member copy of hubObj: its spec, labels and annotations, the mirror label and
