@@ -45,11 +45,18 @@ const (
 // quick start tells a reader to set them. Blocks running `kubectl auth can-i` must print the
 // answer their trailing comment promises.
 func TestREADMEWalkthrough(t *testing.T) {
+	runWalkthrough(t, "walkthrough", []string{"yes", "no"})
+}
+
+// runWalkthrough runs the README's sh blocks between the named markers against a fresh
+// `kubescim dev` started with devArgs; the `kubectl auth can-i` blocks must answer want, in
+// order.
+func runWalkthrough(t *testing.T, name string, want []string, devArgs ...string) {
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks, err := walkthroughBlocks(filepath.Join(root, "README.md"))
+	blocks, err := walkthroughBlocks(filepath.Join(root, "README.md"), name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +72,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 		t.Fatalf("building kubescim: %v\n%s", err, out)
 	}
 
-	dev := startDev(t, root, binary, filepath.Join(tmp, ".dev"))
+	dev := startDev(t, root, binary, filepath.Join(tmp, ".dev"), devArgs...)
 	env := append(os.Environ(),
 		"KUBECONFIG="+filepath.Join(dev.dir, "kubeconfig"),
 		"TOKEN="+dev.token,
@@ -97,8 +104,8 @@ func TestREADMEWalkthrough(t *testing.T) {
 			t.Errorf("walkthrough block %d does not list alice@example.com:\n%s", i+1, out)
 		}
 	}
-	if !slices.Equal(answers, []string{"yes", "no"}) {
-		t.Errorf("walkthrough asks kubectl auth can-i with expected answers %v, want [yes no]", answers)
+	if !slices.Equal(answers, want) {
+		t.Errorf("walkthrough asks kubectl auth can-i with expected answers %v, want %v", answers, want)
 	}
 	dev.stop(t)
 }
@@ -108,16 +115,17 @@ var (
 	expectComment = regexp.MustCompile(`#\s*((?:yes|no)(?: - [^\n]*)?)\s*$`)
 )
 
-// walkthroughBlocks returns the sh code blocks between the walkthrough markers.
-func walkthroughBlocks(readme string) ([]string, error) {
+// walkthroughBlocks returns the sh code blocks between the markers "<!-- NAME:start -->" and
+// "<!-- NAME:end -->".
+func walkthroughBlocks(readme, name string) ([]string, error) {
 	data, err := os.ReadFile(readme)
 	if err != nil {
 		return nil, err
 	}
-	_, rest, ok := strings.Cut(string(data), "<!-- walkthrough:start -->")
-	section, _, ok2 := strings.Cut(rest, "<!-- walkthrough:end -->")
+	_, rest, ok := strings.Cut(string(data), "<!-- "+name+":start -->")
+	section, _, ok2 := strings.Cut(rest, "<!-- "+name+":end -->")
 	if !ok || !ok2 {
-		return nil, fmt.Errorf("%s has no walkthrough:start / walkthrough:end markers", readme)
+		return nil, fmt.Errorf("%s has no %[2]s:start / %[2]s:end markers", readme, name)
 	}
 	var blocks []string
 	for _, m := range shBlock.FindAllStringSubmatch(section, -1) {
@@ -174,7 +182,7 @@ type devProcess struct {
 	err     error
 }
 
-func startDev(t *testing.T, root, binary, dir string) *devProcess {
+func startDev(t *testing.T, root, binary, dir string, args ...string) *devProcess {
 	t.Helper()
 	addr := freeAddr(t)
 	d := &devProcess{dir: dir, logPath: dir + ".log", scimURL: "http://" + addr + "/scim/v2", exited: make(chan struct{})}
@@ -183,7 +191,7 @@ func startDev(t *testing.T, root, binary, dir string) *devProcess {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = logFile.Close() })
-	d.cmd = exec.Command(binary, "dev", "--dir", dir, "--scim-bind-address", addr, "--authz-webhook-bind-address", freeAddr(t))
+	d.cmd = exec.Command(binary, append([]string{"dev", "--dir", dir, "--scim-bind-address", addr, "--authz-webhook-bind-address", freeAddr(t)}, args...)...)
 	d.cmd.Dir = root // kubescim dev reads config/crd/bases and config/samples
 	// As a reader runs it: without KUBEBUILDER_ASSETS when the binaries are where
 	// hack/setup-envtest.sh puts them, so kubescim dev must find them itself.
