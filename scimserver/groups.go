@@ -43,6 +43,7 @@ func (s *Server) groupCollection() *collection {
 			"displayName": {v1alpha1.IndexDisplayName, true},
 			"externalId":  {v1alpha1.IndexExternalID, false},
 		}),
+		page: orderedPage(s.repo.GroupPage),
 		render: func(ctx context.Context, obj client.Object, base string, withMembers bool) (map[string]any, error) {
 			return s.groupResource(ctx, obj.(*v1alpha1.ScimGroup), base, withMembers)
 		},

@@ -99,9 +99,9 @@ func (s *Server) becomeReady(ctx context.Context) error {
 			log.Error(nil, "Token Secret not readable yet; answering 503 until it is", "secret", s.opts.TokenSecret.String())
 		}
 	}
-	if err := s.repo.WakeOnCacheEvents(ctx, s.informers); err != nil {
-		// Writes still read their own writes, by polling the cache.
-		log.Error(err, "Not woken by cache events; polling the cache after writes")
+	if err := s.repo.FollowCacheEvents(ctx, s.informers); err != nil {
+		// Writes still read their own writes, by polling the cache; list pages sort every object.
+		log.Error(err, "Not following cache events; polling the cache after writes")
 	}
 	// Before the cache has synced the server would answer "no such user" and make IdPs create
 	// duplicates.

@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -28,6 +29,7 @@ import (
 	"github.com/kubescim/kubescim/api/v1alpha1"
 	"github.com/kubescim/kubescim/scimserver/filter"
 	"github.com/kubescim/kubescim/scimserver/schema"
+	"github.com/kubescim/kubescim/scimserver/store"
 )
 
 // collection is what listing needs from a resource type: index-backed candidates for a filter
@@ -38,7 +40,10 @@ type collection struct {
 	// candidates returns the objects a filter may match: an index lookup when the filter has an
 	// indexable equality, else every object.
 	candidates func(ctx context.Context, f *filter.Filter) ([]client.Object, error)
-	render     func(ctx context.Context, obj client.Object, base string, withComputed bool) (map[string]any, error)
+	// page returns the objects at [offset, offset+limit) of the default order and how many
+	// there are, without listing the others (an unfiltered, unsorted list).
+	page   func(ctx context.Context, offset, limit int) ([]client.Object, int, error)
+	render func(ctx context.Context, obj client.Object, base string, withComputed bool) (map[string]any, error)
 }
 
 // attributeIndex names the cache index that serves equality on one attribute; folded indexes
@@ -73,6 +78,21 @@ func indexedCandidates[T client.Object](list func(ctx context.Context, index, va
 			objs[i] = it
 		}
 		return objs, nil
+	}
+}
+
+// orderedPage builds a collection's page function from the store's.
+func orderedPage[T client.Object](page func(ctx context.Context, offset, limit int) ([]T, int, error)) func(context.Context, int, int) ([]client.Object, int, error) {
+	return func(ctx context.Context, offset, limit int) ([]client.Object, int, error) {
+		items, total, err := page(ctx, offset, limit)
+		if err != nil {
+			return nil, 0, err
+		}
+		objs := make([]client.Object, len(items))
+		for i, it := range items {
+			objs[i] = it
+		}
+		return objs, total, nil
 	}
 }
 
@@ -156,6 +176,19 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, q query, cols ..
 	if err := checkQueryAttributes(q, cols); err != nil {
 		return err
 	}
+	start, count := s.pageBounds(q)
+	if len(cols) == 1 && cols[0].page != nil && strings.TrimSpace(q.filter) == "" && q.sortBy == "" {
+		// The default order of one resource type: only the page is read.
+		objs, total, err := cols[0].page(ctx, start-1, count)
+		if err != nil {
+			return err
+		}
+		page := make([]*listItem, len(objs))
+		for i, obj := range objs {
+			page[i] = &listItem{obj: obj, rt: cols[0].rt, c: cols[0]}
+		}
+		return writeListResponse(ctx, w, q, base, start, total, page)
+	}
 	var (
 		items    []*listItem
 		firstErr error
@@ -203,16 +236,26 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, q query, cols ..
 	if err := sortItems(items, q); err != nil {
 		return err
 	}
-
-	start := max(q.startIndex, 1)
-	count := q.count
-	if count < 0 || count > s.opts.MaxResults {
-		count = s.opts.MaxResults
-	}
 	page := []*listItem{}
 	if start-1 < len(items) {
 		page = items[start-1 : min(len(items), start-1+count)]
 	}
+	return writeListResponse(ctx, w, q, base, start, len(items), page)
+}
+
+// pageBounds is the request's 1-based startIndex and count (RFC 7644 §3.4.2.4): a startIndex
+// below 1 is 1, and count is at most MaxResults, which is also what no count means.
+func (s *Server) pageBounds(q query) (start, count int) {
+	start = max(q.startIndex, 1)
+	count = q.count
+	if count < 0 || count > s.opts.MaxResults {
+		count = s.opts.MaxResults
+	}
+	return start, count
+}
+
+// writeListResponse renders and projects the page's resources and writes the ListResponse.
+func writeListResponse(ctx context.Context, w http.ResponseWriter, q query, base string, start, total int, page []*listItem) error {
 	resources := make([]any, 0, len(page))
 	for _, it := range page {
 		if it.res == nil {
@@ -229,7 +272,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, q query, cols ..
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"schemas":      []string{schema.ListResponseURN},
-		"totalResults": len(items),
+		"totalResults": total,
 		"startIndex":   start,
 		"itemsPerPage": len(resources),
 		"Resources":    resources,
@@ -264,14 +307,7 @@ func checkQueryAttributes(q query, cols []*collection) error {
 // stable between requests.
 func sortItems(items []*listItem, q query) error {
 	if q.sortBy == "" {
-		sort.SliceStable(items, func(i, j int) bool {
-			a, b := items[i].obj, items[j].obj
-			ta, tb := a.GetCreationTimestamp(), b.GetCreationTimestamp()
-			if !ta.Equal(&tb) {
-				return ta.Before(&tb)
-			}
-			return a.GetName() < b.GetName()
-		})
+		slices.SortStableFunc(items, func(a, b *listItem) int { return store.CompareDefaultOrder(a.obj, b.obj) })
 		return nil
 	}
 	descending := strings.EqualFold(q.sortOrder, "descending")

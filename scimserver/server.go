@@ -150,7 +150,7 @@ type Server struct {
 	// repo stores users and groups: the handlers' only way to the cache and the API server.
 	repo      store.Repository
 	waitCache func(context.Context) bool
-	informers cache.Informers // the manager's cache, whose events wake writers (store.WakeOnCacheEvents)
+	informers cache.Informers // the manager's cache, whose events keep the list order and wake writers (store.FollowCacheEvents)
 	tokens    *tokenStore
 	// tokenFileContent is the token file as New loaded it; Start watches it from there, so a
 	// refused token is logged once, not again at start.

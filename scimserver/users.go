@@ -54,6 +54,7 @@ func (s *Server) userCollection() *collection {
 			"userName":   {v1alpha1.IndexUserName, true},
 			"externalId": {v1alpha1.IndexExternalID, false},
 		}),
+		page: orderedPage(s.repo.UserPage),
 		render: func(ctx context.Context, obj client.Object, base string, withGroups bool) (map[string]any, error) {
 			return s.userResource(ctx, obj.(*v1alpha1.ScimUser), base, withGroups)
 		},

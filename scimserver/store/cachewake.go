@@ -18,15 +18,8 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
-
-	toolscache "k8s.io/client-go/tools/cache"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/kubescim/kubescim/api/v1alpha1"
 )
 
 // A write waits until its own cache holds what it wrote (read-your-writes). Polling the cache
@@ -79,26 +72,12 @@ func (w *cacheWakes) wake() {
 	w.mu.Unlock()
 }
 
-// register adds the wake-up handler to the ScimUser and ScimGroup informers of informers.
-func (w *cacheWakes) register(ctx context.Context, informers cache.Informers) error {
-	handler := toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { w.wake() },
-		UpdateFunc: func(any, any) { w.wake() },
-		DeleteFunc: func(any) { w.wake() },
-	}
-	for _, obj := range []client.Object{&v1alpha1.ScimUser{}, &v1alpha1.ScimGroup{}} {
-		inf, err := informers.GetInformer(ctx, obj)
-		if err != nil {
-			return fmt.Errorf("getting the %T informer: %w", obj, err)
-		}
-		if _, err := inf.AddEventHandler(handler); err != nil {
-			return fmt.Errorf("watching %T for written objects: %w", obj, err)
-		}
-	}
+// handlersRegistered records that the informers' handlers wake waiters (Store.FollowCacheEvents):
+// polling becomes a slow safety net.
+func (w *cacheWakes) handlersRegistered() {
 	w.mu.Lock()
 	w.registered = true
 	w.mu.Unlock()
-	return nil
 }
 
 // waitUntil checks done after every cache event (and at least every pollInterval) until it

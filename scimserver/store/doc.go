@@ -20,7 +20,8 @@ limitations under the License.
 // has not seen yet), and writes through the API server with optimistic concurrency: the
 // resourceVersion is the version a caller's preconditions name, conflicts are retried with
 // client-go's backoff, and every write waits until this replica's cache holds it
-// (read-your-writes), woken by informer events.
+// (read-your-writes), woken by informer events. The same events keep each kind's default list
+// order (order.go), so that a list page reads only its own objects from the cache.
 //
 // It speaks Kubernetes, not HTTP or SCIM JSON: its refusals are typed (*Error with a Reason),
 // API server errors are passed on as they are, and scimserver maps both to SCIM errors in one

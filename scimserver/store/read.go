@@ -20,7 +20,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -154,12 +153,7 @@ func oldest[T client.Object](ctx context.Context, id string, objs []T) T {
 	if len(objs) > 1 {
 		ctrl.LoggerFrom(ctx).Info("More than one object carries one SCIM id label; answering the oldest", "id", id, "objects", len(objs))
 	}
-	return slices.MinFunc(objs, func(a, b T) int {
-		if c := a.GetCreationTimestamp().Compare(b.GetCreationTimestamp().Time); c != 0 {
-			return c
-		}
-		return strings.Compare(a.GetName(), b.GetName())
-	})
+	return slices.MinFunc(objs, func(a, b T) int { return CompareDefaultOrder(a, b) })
 }
 
 // liveCopy reads obj from the API server (not the cache); an object deleted or replaced since

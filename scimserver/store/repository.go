@@ -18,6 +18,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -74,9 +75,16 @@ type Repository interface {
 	// StampGroup records a change of g's members on g itself (version, lastModified, changer).
 	StampGroup(ctx context.Context, g *v1alpha1.ScimGroup) (*v1alpha1.ScimGroup, error)
 
-	// WakeOnCacheEvents makes writers waiting for their own writes be woken by the informers'
-	// events instead of polling.
-	WakeOnCacheEvents(ctx context.Context, informers cache.Informers) error
+	// UserPage returns the users at positions [offset, offset+limit) of the default order
+	// (CompareDefaultOrder) and how many users there are.
+	UserPage(ctx context.Context, offset, limit int) ([]*v1alpha1.ScimUser, int, error)
+	// GroupPage is UserPage for groups.
+	GroupPage(ctx context.Context, offset, limit int) ([]*v1alpha1.ScimGroup, int, error)
+
+	// FollowCacheEvents registers the store's handlers of the informers' events: they keep the
+	// list order (order.go) and wake writers waiting for their own writes, which would poll
+	// otherwise.
+	FollowCacheEvents(ctx context.Context, informers cache.Informers) error
 }
 
 // apiTimeout bounds every call to the API server, so a slow control plane answers "unavailable",
@@ -99,6 +107,8 @@ type Store struct {
 	live   client.Reader
 	writer client.Client
 	wakes  *cacheWakes
+	// users and groups are the default list order of each kind (order.go).
+	users, groups *order
 	// stampers coalesce the stamps of concurrent member changes of one group (stamps.go).
 	stampers groupStampers
 	// memberListings counts reads of a whole member list (MemberListings).
@@ -109,15 +119,32 @@ var _ Repository = &Store{}
 
 // New returns a Store over c.
 func New(c Clients) *Store {
-	return &Store{cache: c.Cache, live: c.Live, writer: c.Writer, wakes: newCacheWakes()}
+	return &Store{cache: c.Cache, live: c.Live, writer: c.Writer, wakes: newCacheWakes(), users: newOrder(), groups: newOrder()}
 }
 
 // MemberListings counts the reads of a whole member list so far, so tests can prove that
 // excludedAttributes=members and member adds and removes never list members.
 func (s *Store) MemberListings() int64 { return s.memberListings.Load() }
 
-// WakeOnCacheEvents registers the wake-up of waiting writers on informers' ScimUser and
-// ScimGroup events; until then, or if it fails, writers poll the cache.
-func (s *Store) WakeOnCacheEvents(ctx context.Context, informers cache.Informers) error {
-	return s.wakes.register(ctx, informers)
+// FollowCacheEvents registers, on the informers' ScimUser and ScimGroup events, the handlers that
+// keep the list order and then wake waiting writers. Until then, or if it fails, list pages sort
+// the whole kind and writers poll the cache.
+func (s *Store) FollowCacheEvents(ctx context.Context, informers cache.Informers) error {
+	kinds := []struct {
+		obj   client.Object
+		order *order
+	}{{&v1alpha1.ScimUser{}, s.users}, {&v1alpha1.ScimGroup{}, s.groups}}
+	for _, k := range kinds {
+		inf, err := informers.GetInformer(ctx, k.obj)
+		if err != nil {
+			return fmt.Errorf("getting the %T informer: %w", k.obj, err)
+		}
+		reg, err := inf.AddEventHandler(k.order.handler(s.wakes.wake))
+		if err != nil {
+			return fmt.Errorf("following %T events: %w", k.obj, err)
+		}
+		k.order.follow(reg.HasSynced)
+	}
+	s.wakes.handlersRegistered()
+	return nil
 }

@@ -94,7 +94,7 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "cache did not sync")
 		return 1
 	}
-	if err := testStore.WakeOnCacheEvents(ctx, mgr.GetCache()); err != nil {
+	if err := testStore.FollowCacheEvents(ctx, mgr.GetCache()); err != nil {
 		fmt.Fprintln(os.Stderr, "cache events:", err)
 		return 1
 	}

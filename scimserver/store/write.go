@@ -293,25 +293,32 @@ func (s *Store) delete(ctx context.Context, obj client.Object, pre Preconditions
 	return nil
 }
 
-// awaitCache waits (bounded) until the cache holds obj at its new resourceVersion or later, so
-// this replica reads its own writes. A timeout is not an error: the write succeeded.
+// awaitCache waits (bounded) until the cache holds obj at its new resourceVersion or later, and
+// the list order holds it, so this replica reads its own writes, in list pages too. A timeout
+// is not an error: the write succeeded.
 func (s *Store) awaitCache(ctx context.Context, obj client.Object) {
 	want, _ := strconv.ParseUint(obj.GetResourceVersion(), 10, 64)
 	probe := obj.DeepCopyObject().(client.Object)
+	o := s.orderOf(obj)
 	s.wakes.waitUntil(ctx, cacheSyncTimeout, func() bool {
 		if err := s.cache.Get(ctx, client.ObjectKeyFromObject(obj), probe); err != nil {
 			return false
 		}
 		got, _ := strconv.ParseUint(probe.GetResourceVersion(), 10, 64)
-		return probe.GetResourceVersion() == obj.GetResourceVersion() || (want > 0 && got >= want)
+		cached := probe.GetResourceVersion() == obj.GetResourceVersion() || (want > 0 && got >= want)
+		return cached && (!o.following() || o.contains(keyOf(probe)))
 	})
 }
 
-// awaitGone waits (bounded) until the cache no longer serves obj as live.
+// awaitGone waits (bounded) until neither the cache nor the list order serves obj as live.
 func (s *Store) awaitGone(ctx context.Context, obj client.Object) {
 	probe := obj.DeepCopyObject().(client.Object)
+	o := s.orderOf(obj)
 	s.wakes.waitUntil(ctx, cacheSyncTimeout, func() bool {
 		err := s.cache.Get(ctx, client.ObjectKeyFromObject(obj), probe)
-		return apierrors.IsNotFound(err) || (err == nil && (!live(probe) || probe.GetUID() != obj.GetUID()))
+		gone := apierrors.IsNotFound(err) || (err == nil && (!live(probe) || probe.GetUID() != obj.GetUID()))
+		// A new object under the same name, created in the same second, has obj's key.
+		replaced := err == nil && live(probe) && probe.GetUID() != obj.GetUID()
+		return gone && (!o.following() || replaced || !o.contains(keyOf(obj)))
 	})
 }
