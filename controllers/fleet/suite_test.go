@@ -84,7 +84,7 @@ func TestMain(m *testing.M) {
 }
 
 // controlPlane starts a kube-apiserver and etcd with kubescim's CRDs, stopped at the end of t.
-func controlPlane(t *testing.T) (*rest.Config, client.Client) {
+func controlPlane(t testing.TB) (*rest.Config, client.Client) {
 	t.Helper()
 	env := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("..", "..", "config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
 	env.ControlPlane.Etcd = &envtest.Etcd{}
@@ -109,7 +109,7 @@ type testHub struct {
 	proxy *tcpproxy.Proxy
 }
 
-func startHub(t *testing.T) *testHub {
+func startHub(t testing.TB) *testHub {
 	cfg, c := controlPlane(t)
 	u, err := url.Parse(cfg.Host)
 	if err != nil {
@@ -141,7 +141,7 @@ type testMember struct {
 
 // startMember starts a member control plane with the test role, its namespace team-a and the
 // hub's ScimMember for it, then runs kubescim in member mode on it.
-func startMember(t *testing.T, hub *testHub, name string, opts Options) *testMember {
+func startMember(t testing.TB, hub *testHub, name string, opts Options) *testMember {
 	t.Helper()
 	cfg, c := controlPlane(t)
 	ctx := context.Background()
@@ -154,8 +154,10 @@ func startMember(t *testing.T, hub *testHub, name string, opts Options) *testMem
 			t.Fatal(err)
 		}
 	}
-	if err := hub.k8s.Create(ctx, &scimv1.ScimMember{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
-		t.Fatal(err)
+	if hub != nil {
+		if err := hub.k8s.Create(ctx, &scimv1.ScimMember{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	m := &testMember{name: name, cfg: cfg, k8s: c}
 	m.start(t, hub, opts)
@@ -163,7 +165,7 @@ func startMember(t *testing.T, hub *testHub, name string, opts Options) *testMem
 }
 
 // start runs kubescim in member mode until stop (or the end of t).
-func (m *testMember) start(t *testing.T, hub *testHub, opts Options) {
+func (m *testMember) start(t testing.TB, hub *testHub, opts Options) {
 	t.Helper()
 	access := controllers.Options{BindableRoles: []controllers.RoleName{{Kind: "ClusterRole", Name: readerRole}}}
 	byObject := controllers.CacheByObject(access)
@@ -180,9 +182,11 @@ func (m *testMember) start(t *testing.T, hub *testHub, opts Options) {
 	if err := controllers.SetupWithManager(mgr, access); err != nil {
 		t.Fatal(err)
 	}
-	opts.ClusterName, opts.Hub = m.name, hub.memberConfig()
-	if err := Setup(mgr, opts); err != nil {
-		t.Fatal(err)
+	if hub != nil { // nil: a standalone cluster, for comparison
+		opts.ClusterName, opts.Hub = m.name, hub.memberConfig()
+		if err := Setup(mgr, opts); err != nil {
+			t.Fatal(err)
+		}
 	}
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
@@ -201,7 +205,7 @@ func (m *testMember) start(t *testing.T, hub *testHub, opts Options) {
 }
 
 // bind grants readerRole in team-a to the members of the group with this displayName.
-func (m *testMember) bind(t *testing.T, group string) {
+func (m *testMember) bind(t testing.TB, group string) {
 	t.Helper()
 	b := &scimv1.ScimGroupBinding{ObjectMeta: metav1.ObjectMeta{Name: "read-" + strings.ToLower(group)},
 		Spec: scimv1.ScimGroupBindingSpec{Group: group, Namespaces: []string{"team-a"},
@@ -248,7 +252,7 @@ func (m *testMember) copies() ([]string, error) {
 }
 
 // hubUser creates a ScimUser on the hub as the SCIM server would, stamped with the time.
-func (h *testHub) user(t *testing.T, userName string, memberOf ...string) *scimv1.ScimUser {
+func (h *testHub) user(t testing.TB, userName string, memberOf ...string) *scimv1.ScimUser {
 	t.Helper()
 	u := &scimv1.ScimUser{ObjectMeta: metav1.ObjectMeta{Name: scimv1.ObjectNameFor(userName), Annotations: stamp()},
 		Spec: scimv1.ScimUserSpec{UserName: userName, Active: ptrTo(true), MemberOf: memberOf}}
@@ -258,7 +262,7 @@ func (h *testHub) user(t *testing.T, userName string, memberOf ...string) *scimv
 	return u
 }
 
-func (h *testHub) group(t *testing.T, name string) {
+func (h *testHub) group(t testing.TB, name string) {
 	t.Helper()
 	g := &scimv1.ScimGroup{ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: stamp()}, Spec: scimv1.ScimGroupSpec{DisplayName: name}}
 	if err := h.k8s.Create(context.Background(), g); err != nil {
@@ -267,7 +271,7 @@ func (h *testHub) group(t *testing.T, name string) {
 }
 
 // setActive writes active on the hub, as a SCIM PATCH would.
-func (h *testHub) setActive(t *testing.T, userName string, active bool) {
+func (h *testHub) setActive(t testing.TB, userName string, active bool) {
 	t.Helper()
 	eventually(t, "writing active on the hub", func() error {
 		var u scimv1.ScimUser
@@ -286,12 +290,12 @@ func stamp() map[string]string {
 
 func ptrTo[T any](v T) *T { return &v }
 
-func eventually(t *testing.T, what string, check func() error) {
+func eventually(t testing.TB, what string, check func() error) {
 	t.Helper()
 	NewWithT(t).Eventually(check).WithTimeout(waitTimeout).WithPolling(20*time.Millisecond).Should(Succeed(), what)
 }
 
-func consistently(t *testing.T, what string, d time.Duration, check func() error) {
+func consistently(t testing.TB, what string, d time.Duration, check func() error) {
 	t.Helper()
 	NewWithT(t).Consistently(check).WithTimeout(d).WithPolling(50*time.Millisecond).Should(Succeed(), what)
 }
