@@ -42,7 +42,7 @@ func (e *authzEnv) addWebhookOrControllers(mgr manager.Manager, webhook bool) er
 }
 
 // waitSettled waits until the controllers have written what the user's current state asks
-// for: the user's status (observedGeneration, one access entry per binding and namespace) and
+// for: the user's status (observedGeneration, each binding's access in every namespace) and
 // every binding's (observedGeneration, the user as its one subject, every namespace bound).
 func (e *authzEnv) waitSettled(t testing.TB, user string, bindings []string, namespaces int) {
 	t.Helper()
@@ -51,7 +51,10 @@ func (e *authzEnv) waitSettled(t testing.TB, user string, bindings []string, nam
 		var u scimv1.ScimUser
 		g.Expect(e.k8s.Get(ctx, client.ObjectKey{Name: user}, &u)).To(Succeed())
 		g.Expect(u.Status.ObservedGeneration).To(Equal(u.Generation), "ScimUser status.observedGeneration")
-		g.Expect(u.Status.Access).To(HaveLen(len(bindings)*namespaces), "ScimUser status.access")
+		g.Expect(u.Status.Access).To(HaveLen(len(bindings)), "ScimUser status.access")
+		for _, a := range u.Status.Access {
+			g.Expect(a.Namespaces).To(HaveLen(namespaces), "ScimUser status.access of %s", a.Binding)
+		}
 		for _, name := range bindings {
 			var sgb scimv1.ScimGroupBinding
 			g.Expect(e.k8s.Get(ctx, client.ObjectKey{Name: name}, &sgb)).To(Succeed())
