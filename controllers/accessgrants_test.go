@@ -17,11 +17,51 @@ limitations under the License.
 package controllers
 
 import (
+	"context"
+	"fmt"
 	"reflect"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
 )
+
+// A binding over several namespaces is one status.access entry that lists them, sorted, and
+// follows the binding when a namespace leaves it.
+func TestUserAccessIsOneEntryPerBinding(t *testing.T) {
+	for _, ns := range []string{"grants-c", "grants-a", "grants-b"} {
+		newNamespace(t, ns, nil)
+	}
+	g := newGroup(t, "", "grants-devs")
+	wide := newBinding(t, "", "grants-wide", g, "grants-c", "grants-a", "grants-b")
+	narrow := newBinding(t, "", "grants-narrow", g, "grants-a")
+	gina := newUser(t, "", "gina@example.com", g.Name)
+	role := "ClusterRole/" + readerRole
+	grant := func(b *scimv1.ScimGroupBinding, namespaces ...string) scimv1.AccessGrant {
+		return scimv1.AccessGrant{Scope: scimv1.ScopeNamespaced, Namespaces: namespaces, Role: role, Binding: b.Name, Group: g.Spec.DisplayName}
+	}
+	expectAccess := func(pairs int, want ...scimv1.AccessGrant) func() error {
+		return func() error {
+			var u scimv1.ScimUser
+			if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(gina), &u); err != nil {
+				return err
+			}
+			if !reflect.DeepEqual(u.Status.Access, want) {
+				return fmt.Errorf("access %+v", u.Status.Access)
+			}
+			ready := meta.FindStatusCondition(u.Status.Conditions, scimv1.ReadyCondition)
+			if msg := fmt.Sprintf("%d grants through 1 groups", pairs); ready == nil || ready.Message != msg {
+				return fmt.Errorf("Ready %+v, want message %q", ready, msg)
+			}
+			return nil
+		}
+	}
+	eventually(t, "one entry per binding", expectAccess(4, grant(narrow, "grants-a"), grant(wide, "grants-a", "grants-b", "grants-c")))
+	update(t, wide, func(b *scimv1.ScimGroupBinding) { b.Spec.Namespaces = []string{"grants-b"} })
+	eventually(t, "the entry follows the binding", expectAccess(2, grant(narrow, "grants-a"), grant(wide, "grants-b")))
+}
 
 func TestCapGrantsKeepsTheFirstPairs(t *testing.T) {
 	ns := func(g scimv1.AccessGrant, names ...string) scimv1.AccessGrant {
