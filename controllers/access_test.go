@@ -19,6 +19,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -77,8 +78,8 @@ func TestGroupMembershipBecomesRoleBindingSubjects(t *testing.T) {
 		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(alice), &u); err != nil {
 			return err
 		}
-		want := scimv1.AccessGrant{Namespace: ns.Name, Role: "ClusterRole/" + readerRole, Binding: b.Name, Group: g.Spec.DisplayName}
-		if len(u.Status.Access) != 1 || u.Status.Access[0] != want {
+		want := scimv1.AccessGrant{Scope: scimv1.ScopeNamespaced, Namespaces: []string{ns.Name}, Role: "ClusterRole/" + readerRole, Binding: b.Name, Group: g.Spec.DisplayName}
+		if len(u.Status.Access) != 1 || !reflect.DeepEqual(u.Status.Access[0], want) {
 			return fmt.Errorf("access %+v", u.Status.Access)
 		}
 		if u.Status.AccessSummary != ns.Name+":"+readerRole || u.Status.GroupCount != 1 || u.Status.Groups[0] != g.Spec.DisplayName {

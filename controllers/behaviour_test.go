@@ -322,7 +322,7 @@ func TestClusterScopeAndRoleKinds(t *testing.T) {
 		if err := k8s.Get(context.Background(), client.ObjectKey{Name: scimv1.ObjectNameFor("olga")}, &u); err != nil {
 			return err
 		}
-		if len(u.Status.Access) != 1 || u.Status.Access[0].Namespace != "" || u.Status.AccessSummary != "*:"+readerRole {
+		if len(u.Status.Access) != 1 || u.Status.Access[0].Scope != scimv1.ScopeCluster || len(u.Status.Access[0].Namespaces) != 0 || u.Status.AccessSummary != "*:"+readerRole {
 			return fmt.Errorf("access %+v", u.Status.Access)
 		}
 		return nil

@@ -23,6 +23,7 @@ import (
 	"testing"
 
 	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -151,8 +152,9 @@ func TestGroupPatternBindsEachTeamInItsNamespace(t *testing.T) {
 		if err := k8s.Get(ctx, client.ObjectKeyFromObject(payUser), payUser); err != nil {
 			return err
 		}
-		want := scimv1.AccessGrant{Namespace: payNS, Role: "ClusterRole/" + readerRole, Binding: b.Name, Group: "pt-pay-dev"}
-		if len(payUser.Status.Access) != 1 || payUser.Status.Access[0] != want {
+		want := scimv1.AccessGrant{Scope: scimv1.ScopeNamespaced, Namespaces: []string{payNS}, Role: "ClusterRole/" + readerRole,
+			Binding: b.Name, Group: "pt-pay-dev"}
+		if len(payUser.Status.Access) != 1 || !equality.Semantic.DeepEqual(payUser.Status.Access[0], want) {
 			return fmt.Errorf("status.access %+v, want [%+v]", payUser.Status.Access, want)
 		}
 		return nil

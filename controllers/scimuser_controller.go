@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -36,7 +37,8 @@ import (
 // maxAccessSummary bounds status.accessSummary, a one-line view for `kubectl get -o wide`.
 const maxAccessSummary = 200
 
-// maxAccessGrants bounds status.access so that a user in many widely bound groups cannot push
+// maxAccessGrants bounds the namespace/role pairs in status.access (the API's MaxItems on a
+// grant's namespaces matches it) so that a user in many widely bound groups cannot push
 // the ScimUser past the API server's object size limit; the Ready message gives the full count.
 const maxAccessGrants = 1000
 
@@ -113,11 +115,9 @@ func (r *ScimUserReconciler) reconcile(ctx context.Context, u *scimv1.ScimUser, 
 			return err
 		}
 	}
-	grants := len(st.Access)
-	if grants > maxAccessGrants {
-		st.Access = st.Access[:maxAccessGrants]
-	}
-	st.AccessSummary = accessSummary(st.Access)
+	var grants int
+	st.Access, grants = capGrants(st.Access, maxAccessGrants)
+	st.AccessSummary = accessSummary(grantPairs(st.Access))
 	r.announceAccess(u, before.Status.Access, st.Access)
 
 	saErr := r.reconcileServiceAccount(ctx, u, active && verdict.valid())
@@ -184,9 +184,10 @@ func (r *ScimUserReconciler) reconcileServiceAccount(ctx context.Context, u *sci
 	return nil
 }
 
-// access lists the grants of every Ready ScimGroupBinding of the user's groups.
+// access lists the grants of every Ready ScimGroupBinding of the user's groups, one per
+// binding, sorted by binding.
 func (r *ScimUserReconciler) access(ctx context.Context, groups map[string]*scimv1.ScimGroup) ([]scimv1.AccessGrant, error) {
-	seen := map[string]bool{}
+	seen := map[string]int{} // binding name -> index in grants
 	var grants []scimv1.AccessGrant
 	for _, g := range groups {
 		bindings, err := bindingsSelecting(ctx, r.reader, g.Spec.DisplayName)
@@ -197,35 +198,97 @@ func (r *ScimUserReconciler) access(ctx context.Context, groups map[string]*scim
 			if !b.DeletionTimestamp.IsZero() || !meta.IsStatusConditionTrue(b.Status.Conditions, scimv1.ReadyCondition) {
 				continue
 			}
-			role := b.Spec.RoleRef.Kind + "/" + b.Spec.RoleRef.Name
-			for _, ns := range namespacesFor(b, g) {
-				k := ns + "\x00" + role + "\x00" + b.Name
-				if seen[k] {
-					continue
+			namespaces := namespacesFor(b, g)
+			if len(namespaces) == 0 {
+				continue
+			}
+			i, ok := seen[b.Name]
+			if !ok {
+				group := b.Spec.Group
+				if group == "" {
+					group = g.Spec.DisplayName // the group a pattern matched
 				}
-				seen[k] = true
-				grants = append(grants, scimv1.AccessGrant{Namespace: ns, Role: role, Binding: b.Name, Group: g.Spec.DisplayName})
+				grants = append(grants, scimv1.AccessGrant{Scope: scimv1.ScopeCluster, Role: b.Spec.RoleRef.Kind + "/" + b.Spec.RoleRef.Name,
+					Binding: b.Name, Group: group})
+				i = len(grants) - 1
+				seen[b.Name] = i
+			}
+			if b.Spec.Scope != scimv1.ScopeCluster {
+				// A copy: namespaces may be read from the cache without one. A template binding
+				// gives each of the user's matched groups its own namespace.
+				grants[i].Scope = scimv1.ScopeNamespaced
+				grants[i].Namespaces = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(grants[i].Namespaces), namespaces...))))
 			}
 		}
 	}
-	sort.Slice(grants, func(i, j int) bool { return grantKey(grants[i]) < grantKey(grants[j]) })
+	sort.Slice(grants, func(i, j int) bool { return grants[i].Binding < grants[j].Binding })
 	return grants, nil
 }
 
-func grantKey(g scimv1.AccessGrant) string {
-	return g.Namespace + "\x00" + g.Role + "\x00" + g.Binding + "\x00" + g.Group
+// pairCount is the number of namespace/role pairs of a grant.
+func pairCount(g scimv1.AccessGrant) int {
+	if g.Scope == scimv1.ScopeCluster {
+		return 1
+	}
+	return len(g.Namespaces)
 }
 
-// accessSummary renders grants as "team-a:edit, *:view" (cluster-wide as "*"), truncated.
-func accessSummary(grants []scimv1.AccessGrant) string {
+// capGrants keeps the first max namespace/role pairs of grants, in order, and returns how many
+// there were in all.
+func capGrants(grants []scimv1.AccessGrant, max int) ([]scimv1.AccessGrant, int) {
+	total := 0
+	for _, g := range grants {
+		total += pairCount(g)
+	}
+	if total <= max {
+		return grants, total
+	}
+	var kept []scimv1.AccessGrant
+	for _, g := range grants {
+		if max == 0 {
+			break
+		}
+		if g.Scope != scimv1.ScopeCluster && len(g.Namespaces) > max {
+			g.Namespaces = g.Namespaces[:max]
+		}
+		kept = append(kept, g)
+		max -= pairCount(g)
+	}
+	return kept, total
+}
+
+// grantPair is one namespace/role pair of a grant; namespace "" is cluster-wide.
+type grantPair struct{ namespace, role, binding, group string }
+
+func (p grantPair) key() string {
+	return p.namespace + "\x00" + p.role + "\x00" + p.binding + "\x00" + p.group
+}
+
+// grantPairs flattens grants into their namespace/role pairs, sorted by namespace.
+func grantPairs(grants []scimv1.AccessGrant) []grantPair {
+	var pairs []grantPair
+	for _, g := range grants {
+		if g.Scope == scimv1.ScopeCluster {
+			pairs = append(pairs, grantPair{"", g.Role, g.Binding, g.Group})
+		}
+		for _, ns := range g.Namespaces {
+			pairs = append(pairs, grantPair{ns, g.Role, g.Binding, g.Group})
+		}
+	}
+	sort.Slice(pairs, func(i, j int) bool { return pairs[i].key() < pairs[j].key() })
+	return pairs
+}
+
+// accessSummary renders pairs as "team-a:edit, *:view" (cluster-wide as "*"), truncated.
+func accessSummary(pairs []grantPair) string {
 	seen := map[string]bool{}
 	var parts []string
-	for _, g := range grants {
-		ns := g.Namespace
+	for _, g := range pairs {
+		ns := g.namespace
 		if ns == "" {
 			ns = "*"
 		}
-		_, name, _ := strings.Cut(g.Role, "/")
+		_, name, _ := strings.Cut(g.role, "/")
 		p := ns + ":" + name
 		if !seen[p] {
 			seen[p] = true
@@ -248,29 +311,36 @@ func groupDisplayNames(groups map[string]*scimv1.ScimGroup) []string {
 	return names
 }
 
-// announceAccess emits AccessGranted / AccessRevoked Events for grants that appeared or went.
+// announceAccess emits AccessGranted / AccessRevoked Events for the namespace/role pairs that
+// appeared or went. A status written before grants had a scope (one entry per namespace, pruned
+// by the current schema) says nothing about what the user had, so it announces nothing.
 func (r *ScimUserReconciler) announceAccess(u *scimv1.ScimUser, old, current []scimv1.AccessGrant) {
-	had := map[string]scimv1.AccessGrant{}
 	for _, g := range old {
-		had[grantKey(g)] = g
+		if g.Scope == "" {
+			return
+		}
 	}
-	var added []scimv1.AccessGrant
-	for _, g := range current {
-		if _, ok := had[grantKey(g)]; ok {
-			delete(had, grantKey(g))
+	had := map[string]grantPair{}
+	for _, p := range grantPairs(old) {
+		had[p.key()] = p
+	}
+	var added []grantPair
+	for _, p := range grantPairs(current) {
+		if _, ok := had[p.key()]; ok {
+			delete(had, p.key())
 			continue
 		}
-		added = append(added, g)
+		added = append(added, p)
 	}
 	if len(added) > 0 {
 		r.recorder.Eventf(u, nil, corev1.EventTypeNormal, "AccessGranted", "Bind", "Granted %s", truncate(accessSummary(added), 1000))
 	}
 	if len(had) > 0 {
-		removed := make([]scimv1.AccessGrant, 0, len(had))
-		for _, g := range had {
-			removed = append(removed, g)
+		removed := make([]grantPair, 0, len(had))
+		for _, p := range had {
+			removed = append(removed, p)
 		}
-		sort.Slice(removed, func(i, j int) bool { return grantKey(removed[i]) < grantKey(removed[j]) })
+		sort.Slice(removed, func(i, j int) bool { return removed[i].key() < removed[j].key() })
 		r.recorder.Eventf(u, nil, corev1.EventTypeNormal, "AccessRevoked", "Revoke", "Revoked %s", truncate(accessSummary(removed), 1000))
 	}
 }

@@ -259,11 +259,21 @@ type ScimUserSpec struct {
 // unassigned active grants nothing: where kubescim cannot tell, it takes access away.
 func (s *ScimUserSpec) IsActive() bool { return s.Active != nil && *s.Active }
 
-// AccessGrant is one role the user holds through a ScimGroupBinding.
+// AccessGrant is one role the user holds through a ScimGroupBinding: cluster-wide, or in the
+// namespaces listed. There is one entry per binding, not one per namespace: every write of a
+// ScimUser (the identity provider's deactivation among them) costs the API server in proportion
+// to the object's size, and a list of names is a fraction of the size of a list of objects.
 type AccessGrant struct {
-	// namespace is where the role is granted; empty means cluster-wide.
+	// scope is Cluster (a ClusterRoleBinding) or Namespaced (RoleBindings in namespaces).
+	// +required
+	Scope BindingScope `json:"scope"`
+	// namespaces are where a Namespaced grant is in effect, sorted. The controllers list at
+	// most 1000 namespace/role pairs over all of a user's grants; the Ready message gives the
+	// full count.
 	// +optional
-	Namespace string `json:"namespace,omitempty"`
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=1000
+	Namespaces []string `json:"namespaces,omitempty"`
 	// role is "ClusterRole/NAME" or "Role/NAME".
 	// +required
 	Role string `json:"role"`
@@ -293,7 +303,8 @@ type ScimUserStatus struct {
 	// groupCount is len(groups), for the audit view.
 	// +optional
 	GroupCount int32 `json:"groupCount,omitempty"`
-	// access is the user's effective access: every namespace/role pair and cluster role granted.
+	// access is the user's effective access: every role granted, per ScimGroupBinding, with the
+	// namespaces it is granted in.
 	// +optional
 	// +listType=atomic
 	Access []AccessGrant `json:"access,omitempty"`

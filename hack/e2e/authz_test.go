@@ -168,11 +168,6 @@ func (e *authzEnv) startWebhook(t testing.TB) {
 	e.startManager(t, func(mgr manager.Manager) error { return e.addWebhook(mgr, false) })
 }
 
-// startWebhookAndControllers runs both on one cache, as the controllers component does.
-func (e *authzEnv) startWebhookAndControllers(t testing.TB) {
-	e.startManager(t, func(mgr manager.Manager) error { return e.addWebhook(mgr, true) })
-}
-
 func (e *authzEnv) addWebhook(mgr manager.Manager, withControllers bool) error {
 	ctrls, err := controllers.New(mgr, e.opts)
 	if err != nil {
