@@ -41,6 +41,7 @@ var knownKinds = []struct {
 	{scimv1alpha1.GroupVersion.WithKind("ScimUser"), meta.RESTScopeRoot},
 	{scimv1alpha1.GroupVersion.WithKind("ScimGroup"), meta.RESTScopeRoot},
 	{scimv1alpha1.GroupVersion.WithKind("ScimGroupBinding"), meta.RESTScopeRoot},
+	{scimv1alpha1.GroupVersion.WithKind("ScimMember"), meta.RESTScopeRoot},
 	{rbacv1.SchemeGroupVersion.WithKind("RoleBinding"), meta.RESTScopeNamespace},
 	{rbacv1.SchemeGroupVersion.WithKind("ClusterRoleBinding"), meta.RESTScopeRoot},
 	{rbacv1.SchemeGroupVersion.WithKind("Role"), meta.RESTScopeNamespace},

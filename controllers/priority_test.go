@@ -83,7 +83,7 @@ func TestGroupRevokes(t *testing.T) {
 		want bool
 	}{
 		{"no change", g("Eng", "p"), g("Eng", "p"), false},
-		{"case only", g("Eng"), g("ENG"), false},
+		{"case only (groupPatterns are case-sensitive)", g("Eng"), g("ENG"), true},
 		{"joined a parent", g("Eng"), g("Eng", "p"), false},
 		{"renamed", g("Eng"), g("Ops"), true},
 		{"left a parent", g("Eng", "p"), g("Eng"), true},
