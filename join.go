@@ -90,8 +90,7 @@ func joinMain(args []string) {
 		os.Exit(1)
 	}
 	if o.output != "-" {
-		fmt.Fprintf(os.Stderr, "Wrote %s. In the member cluster:\n  kubectl create secret generic kubescim-hub -n kubescim --from-file=kubeconfig=%s\n"+
-			"  helm install kubescim charts/kubescim -n kubescim --set mode=member --set fleet.clusterName=%s --set fleet.hubKubeconfigSecret=kubescim-hub\n",
+		fmt.Fprintf(os.Stderr, "Wrote %s. Run the member's kubescim with --components=controllers --hub-kubeconfig=%s --cluster-name=%s\n",
 			o.output, o.output, o.name)
 	}
 }
