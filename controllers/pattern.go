@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -48,15 +49,55 @@ func selectorOf(b *scimv1.ScimGroupBinding) (groupSelector, error) {
 	if b.Spec.GroupPattern == "" {
 		return groupSelector{name: b.Spec.Group}, nil
 	}
-	re, err := regexp.Compile(`^(?:` + b.Spec.GroupPattern + `)$`)
+	return compiledSelectors.get(b.Spec.GroupPattern, b.Spec.NamespaceTemplate)
+}
+
+// compiledSelectors memoizes compiled patterns: group events consult every pattern binding
+// (fan-out), so a pattern is compiled once rather than on every user and group event.
+var compiledSelectors = &selectorCache{entries: map[[2]string]compiledSelector{}}
+
+// maxCompiledSelectors bounds the cache; past it, it starts afresh (bindings are few).
+const maxCompiledSelectors = 1024
+
+type compiledSelector struct {
+	sel groupSelector
+	err error
+}
+
+type selectorCache struct {
+	mu      sync.Mutex
+	entries map[[2]string]compiledSelector
+}
+
+func (c *selectorCache) get(pattern, template string) (groupSelector, error) {
+	key := [2]string{pattern, template}
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok {
+		return e.sel, e.err
+	}
+	e.sel, e.err = compileSelector(pattern, template)
+	c.mu.Lock()
+	if len(c.entries) >= maxCompiledSelectors {
+		clear(c.entries)
+	}
+	c.entries[key] = e
+	c.mu.Unlock()
+	return e.sel, e.err
+}
+
+// compileSelector compiles a groupPattern and its namespaceTemplate.
+func compileSelector(pattern, template string) (groupSelector, error) {
+	re, err := regexp.Compile(`^(?:` + pattern + `)$`)
 	if err != nil {
 		return groupSelector{}, fmt.Errorf("invalid groupPattern: %w", err)
 	}
 	s := groupSelector{pattern: re}
-	if b.Spec.NamespaceTemplate == "" {
+	if template == "" {
 		return s, nil
 	}
-	if s.template, err = parseTemplate(b.Spec.NamespaceTemplate, re); err != nil {
+	if s.template, err = parseTemplate(template, re); err != nil {
 		return groupSelector{}, fmt.Errorf("invalid namespaceTemplate: %w", err)
 	}
 	return s, nil
