@@ -135,9 +135,13 @@ func (r *ScimGroupBindingReconciler) evaluate(ctx context.Context, b *scimv1.Sci
 // groups placed in one live namespace are its subjects. Groups whose namespace name is invalid
 // or does not exist yet are listed as skipped.
 func (r *ScimGroupBindingReconciler) evaluateTemplate(ctx context.Context, ev *evaluation, sel groupSelector, groups []*scimv1.ScimGroup) error {
-	live, err := r.liveNamespaces(ctx)
+	namespaces, err := r.liveNamespaces(ctx)
 	if err != nil {
 		return err
+	}
+	live := sets.New[string]()
+	for _, ns := range namespaces {
+		live.Insert(ns.Name)
 	}
 	placed := map[string][]*scimv1.ScimGroup{}
 	for _, g := range groups {
@@ -176,16 +180,16 @@ func (r *ScimGroupBindingReconciler) evaluateTemplate(ctx context.Context, ev *e
 	return nil
 }
 
-// liveNamespaces returns the names of the namespaces that exist and are not being deleted.
-func (r *ScimGroupBindingReconciler) liveNamespaces(ctx context.Context) (sets.Set[string], error) {
+// liveNamespaces returns the namespaces that exist and are not being deleted.
+func (r *ScimGroupBindingReconciler) liveNamespaces(ctx context.Context) ([]*corev1.Namespace, error) {
 	var list corev1.NamespaceList
 	if err := r.reader.List(ctx, &list, readOnly); err != nil {
 		return nil, fmt.Errorf("listing namespaces: %w", err)
 	}
-	out := sets.New[string]()
-	for _, ns := range list.Items {
-		if ns.DeletionTimestamp.IsZero() && ns.Status.Phase != corev1.NamespaceTerminating {
-			out.Insert(ns.Name)
+	out := make([]*corev1.Namespace, 0, len(list.Items))
+	for i := range list.Items {
+		if ns := &list.Items[i]; ns.DeletionTimestamp.IsZero() && ns.Status.Phase != corev1.NamespaceTerminating {
+			out = append(out, ns)
 		}
 	}
 	return out, nil

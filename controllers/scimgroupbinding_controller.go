@@ -185,19 +185,16 @@ func namespaceSelector(b *scimv1.ScimGroupBinding) (labels.Selector, error) {
 
 // selectNamespaces returns the live namespaces b selects, by name or by sel, sorted.
 func (r *ScimGroupBindingReconciler) selectNamespaces(ctx context.Context, b *scimv1.ScimGroupBinding, sel labels.Selector) ([]string, error) {
-	var list corev1.NamespaceList
-	if err := r.reader.List(ctx, &list, readOnly); err != nil {
-		return nil, fmt.Errorf("listing namespaces: %w", err)
+	live, err := r.liveNamespaces(ctx)
+	if err != nil {
+		return nil, err
 	}
 	listed := map[string]bool{}
 	for _, n := range b.Spec.Namespaces {
 		listed[n] = true
 	}
 	var out []string
-	for _, ns := range list.Items {
-		if !ns.DeletionTimestamp.IsZero() || ns.Status.Phase == corev1.NamespaceTerminating {
-			continue
-		}
+	for _, ns := range live {
 		if listed[ns.Name] || (sel != nil && sel.Matches(labels.Set(ns.Labels))) {
 			out = append(out, ns.Name)
 		}
