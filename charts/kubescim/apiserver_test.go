@@ -135,6 +135,8 @@ func TestChartInstallsIntoAPIServer(t *testing.T) {
 		t.Errorf("per-user ServiceAccount namespace: %v", err)
 	}
 
+	t.Run("a fleet member's mirrored copies are read-only", func(t *testing.T) { checkMirrorGuard(t, cluster) })
+
 	t.Run("helm install and upgrade keep the generated token", func(t *testing.T) {
 		// A second release beside the applied one: the CRDs are already there.
 		const rel, relNamespace = "second", "helm-release"

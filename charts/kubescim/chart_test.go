@@ -159,7 +159,15 @@ var layouts = []struct {
 			"--scim-token-secret=" + namespace + "/kubescim-scim-token",
 			"--bindable-roles=ClusterRole/view,ClusterRole/edit,ClusterRole/admin"},
 	}},
+	{"fleet member", memberValues, map[string][]string{
+		release + "-controller": {"--components=controllers", "--leader-elect=true",
+			"--hub-kubeconfig=/etc/kubescim/hub/kubeconfig", "--cluster-name=prod-eu",
+			"--hub-unreachable-policy=Revoke", "--hub-grace-period=5m", "--hub-heartbeat=10s"},
+	}},
 }
+
+// memberValues install the chart as the fleet member prod-eu.
+var memberValues = []string{"mode=member", "fleet.clusterName=prod-eu", "fleet.hubKubeconfigSecret=hub"}
 
 func deployments(objs []*unstructured.Unstructured) map[string]*appsv1.Deployment {
 	out := map[string]*appsv1.Deployment{}
@@ -407,8 +415,17 @@ func TestRolesContainGeneratedRules(t *testing.T) {
 		}
 		rendered[o.GetKind()+"/"+o.GetNamespace()+"/"+o.GetName()] = role.Rules
 	}
+	for _, o := range render(t, memberValues...) { // the member's ClusterRole renders only in mode=member
+		if o.GetKind() == "ClusterRole" && o.GetName() == release+"-member" {
+			var role rbacv1.Role
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &role); err != nil {
+				t.Fatal(err)
+			}
+			rendered["ClusterRole//"+o.GetName()] = role.Rules
+		}
+	}
 	placeOf := map[string]string{"": "ClusterRole//", "system": "Role/" + namespace + "/", "kubescim-users": "Role/kubescim-users/"}
-	for _, component := range []string{"scim", "controller", "cleanup"} {
+	for _, component := range []string{"scim", "controller", "cleanup", "member"} {
 		for ns, rules := range generatedRoles(t, component) {
 			place, ok := placeOf[ns]
 			if !ok {
@@ -554,6 +571,10 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		"rbac.admissionPolicy.enabled=sometimes",
 		"scim.tls.certManager.enabled=true", // without scim.tls.enabled
 		"scim.tls.certManager.issuerRef.kind=Vault",
+		"mode=spoke",
+		"fleet.unreachablePolicy=Freeze",
+		"fleet.gracePeriod=5 minutes",
+		"fleet.clusterName=Prod_EU",
 	} {
 		t.Run(set, func(t *testing.T) {
 			out, err := helm(t, "template", release, ".", "--kube-version", kubeVersion, "--set", set)

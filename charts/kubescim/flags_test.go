@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -29,7 +30,7 @@ import (
 var usageFlag = regexp.MustCompile(`(?m)^\s+-([a-z0-9-]+)`)
 
 // TestManagerArgsAreFlagsOfTheBinary keeps the chart in step with the binary: every argument
-// each Deployment (both layouts) passes, with every optional feature on, is a flag kubescim
+// each Deployment (both layouts, and a fleet member's) passes, with every optional feature on, is a flag kubescim
 // defines, and so is every argument of the uninstall hook's `kubescim cleanup`.
 func TestManagerArgsAreFlagsOfTheBinary(t *testing.T) {
 	binary := filepath.Join(t.TempDir(), "kubescim")
@@ -54,8 +55,8 @@ func TestManagerArgsAreFlagsOfTheBinary(t *testing.T) {
 	features := []string{"scim.tls.enabled=true", "scim.tls.secretName=tls", "scim.externalURL=https://scim.example.com",
 		"subject.prefix=oidc:", "serviceAccounts.enabled=true", "serviceAccounts.createNamespace=false"}
 	checked := 0
-	for _, combined := range []string{"false", "true"} {
-		objs := render(t, append(features, "components.combined="+combined)...)
+	for _, layout := range [][]string{{"components.combined=false"}, {"components.combined=true"}, memberValues} {
+		objs := render(t, append(slices.Clone(features), layout...)...)
 		for name, d := range deployments(objs) {
 			args := d.Spec.Template.Spec.Containers[0].Args
 			if len(args) < 10 {
@@ -72,8 +73,8 @@ func TestManagerArgsAreFlagsOfTheBinary(t *testing.T) {
 		}
 		checkArgs(t, "cleanup Job", args[1:], cleanup)
 	}
-	if checked != 3 {
-		t.Errorf("checked %d Deployments, want 3 (scim, controller, combined)", checked)
+	if checked != 4 {
+		t.Errorf("checked %d Deployments, want 4 (scim, controller, combined, member's controller)", checked)
 	}
 }
 

@@ -4,13 +4,15 @@ One kubescim Deployment. Called with (dict "root" $ "component" C), C being
   controller  the controllers: leader-elected, no SCIM listener, only metrics and probes;
   combined    both in one process (components.combined), the single-Deployment layout.
 The SCIM and combined Deployments keep the name and selector of the single-Deployment chart, so
-`helm upgrade` rolls the old pods over instead of replacing the Deployment.
+`helm upgrade` rolls the old pods over instead of replacing the Deployment. With mode=member the
+controllers also mirror the hub, through the kubeconfig in fleet.hubKubeconfigSecret.
 */}}
 {{- define "kubescim.deployment" -}}
 {{- $ := .root -}}
 {{- $c := .component -}}
 {{- $serves := ne $c "controller" -}}
 {{- $controls := ne $c "scim" -}}
+{{- $member := and $controls (eq $.Values.mode "member") -}}
 {{- $selector := include "kubescim.selectorLabels" $ -}}
 {{- $name := include "kubescim.fullname" $ -}}
 {{- $replicas := $.Values.replicaCount -}}
@@ -114,6 +116,13 @@ spec:
         - --authz-webhook-client-ca=/etc/kubescim/authz-webhook/ca.crt
         {{- end }}
         {{- end }}
+        {{- if $member }}
+        - --hub-kubeconfig=/etc/kubescim/hub/kubeconfig
+        - {{ printf "--cluster-name=%s" $.Values.fleet.clusterName | quote }}
+        - --hub-unreachable-policy={{ $.Values.fleet.unreachablePolicy }}
+        - --hub-grace-period={{ $.Values.fleet.gracePeriod }}
+        - --hub-heartbeat={{ $.Values.fleet.heartbeat }}
+        {{- end }}
         - --zap-log-level={{ $.Values.logging.level }}
         - --zap-encoder={{ $.Values.logging.encoder }}
         {{- range $.Values.extraArgs }}
@@ -181,6 +190,11 @@ spec:
           mountPath: /etc/kubescim/authz-webhook
           readOnly: true
         {{- end }}
+        {{- if $member }}
+        - name: hub-kubeconfig
+          mountPath: /etc/kubescim/hub
+          readOnly: true
+        {{- end }}
       volumes:
       - name: tmp
         emptyDir: {}
@@ -193,6 +207,14 @@ spec:
       - name: authz-webhook
         secret:
           secretName: {{ required "authzWebhook.secretName is required with authzWebhook.enabled" $.Values.authzWebhook.secretName }}
+      {{- end }}
+      {{- if $member }}
+      - name: hub-kubeconfig
+        secret:
+          secretName: {{ $.Values.fleet.hubKubeconfigSecret }}
+          items:
+          - key: kubeconfig
+            path: kubeconfig
       {{- end }}
       {{- with $.Values.nodeSelector }}
       nodeSelector:

@@ -140,3 +140,26 @@ never SIGKILLs a replica that is still draining.
 {{- fail "scim.tls.enabled needs scim.tls.secretName or scim.tls.certManager.enabled" }}
 {{- end }}
 {{- end }}
+
+{{/* "true" when this installation runs the SCIM front end: every mode but member. */}}
+{{- define "kubescim.servesSCIM" -}}
+{{- if ne .Values.mode "member" }}true{{ end }}
+{{- end }}
+
+{{/*
+Refuses values that cannot work together, whatever else renders: a member runs the controllers
+alone, and cannot start without its name and the hub's kubeconfig.
+*/}}
+{{- define "kubescim.validateMode" -}}
+{{- if eq .Values.mode "member" }}
+{{- if .Values.components.combined }}
+{{- fail "mode=member runs the controllers only (the hub serves SCIM): components.combined must be false" }}
+{{- end }}
+{{- if not .Values.fleet.clusterName }}
+{{- fail "mode=member needs fleet.clusterName: this member's name in the fleet, as given to `kubescim join`" }}
+{{- end }}
+{{- if not .Values.fleet.hubKubeconfigSecret }}
+{{- fail "mode=member needs fleet.hubKubeconfigSecret: a Secret whose key kubeconfig is the file `kubescim join` wrote" }}
+{{- end }}
+{{- end }}
+{{- end }}
