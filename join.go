@@ -90,7 +90,10 @@ func joinMain(args []string) {
 		os.Exit(1)
 	}
 	if o.output != "-" {
-		fmt.Fprintf(os.Stderr, "Wrote %s. Run the member's kubescim with --components=controllers --hub-kubeconfig=%s --cluster-name=%s\n",
+		fmt.Fprintf(os.Stderr, "Wrote %s. In the member cluster (the namespace must exist):\n"+
+			"  kubectl -n kubescim-system create secret generic kubescim-hub --from-file=kubeconfig=%s\n"+
+			"  helm install kubescim charts/kubescim -n kubescim-system --set mode=member \\\n"+
+			"    --set fleet.clusterName=%s --set fleet.hubKubeconfigSecret=kubescim-hub\n",
 			o.output, o.output, o.name)
 	}
 }
