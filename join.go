@@ -69,12 +69,23 @@ func joinMain(args []string) {
 	fs := flag.CommandLine
 	o := bindJoinFlags(fs)
 	_ = fs.Parse(args)
+	// The flags may follow the name, as the README writes it: `kubescim join NAME --server URL`.
+	if fs.NArg() > 1 {
+		name := fs.Arg(0)
+		_ = fs.Parse(fs.Args()[1:])
+		args = append([]string{name}, fs.Args()...)
+		_ = fs.Parse(args) // no flags left: NArg is what remains
+	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: kubescim join NAME [--server URL] [--output FILE] [--namespace NS] [--token-duration D]")
 		os.Exit(2)
 	}
 	o.name = fs.Arg(0)
-	cfg := ctrl.GetConfigOrDie()
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kubescim join: no kubeconfig for the hub (--kubeconfig or KUBECONFIG):", err)
+		os.Exit(1)
+	}
 	out := io.Writer(os.Stdout)
 	if o.output != "-" {
 		f, err := os.OpenFile(o.output, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
