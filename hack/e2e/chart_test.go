@@ -242,7 +242,7 @@ func runDeployment(t *testing.T, cluster *devcluster.Cluster, cs kubernetes.Inte
 		t.Fatal(err)
 	}
 	id := mintIdentity(t, cluster, cs, chartNamespace, d.Spec.Template.Spec.ServiceAccountName)
-	return podProcess(t, binary, name, d.Spec.Template.Spec, id), id
+	return podProcess(t, binary, name, d.Spec.Template.Spec, id, secretMounts(t, cs, chartNamespace, d.Spec.Template.Spec)), id
 }
 
 // uninstallWithHook runs helm uninstall and plays the cluster's part meanwhile: it stops each

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -49,8 +50,9 @@ import (
 // ServiceAccount from the TokenRequest API (what the kubelet mounts into the pod), in a
 // kubeconfig the process gets with --kubeconfig (in the pod, client-go finds the mounted token
 // instead), and the container's args exactly as the API server stores them, except the listen
-// addresses, which become free loopback ports. Nothing else is replaced; an arg naming a file
-// inside the pod fails the test, since there is no such file here.
+// addresses, which become free loopback ports, and files of Secret volumes, which become copies
+// of the Secret's data read by the test (secretMounts). Nothing else is replaced; an arg naming
+// any other file inside the pod fails the test, since there is no such file here.
 
 // The tests read the kubescim processes' own logs; envtest's (through controller-runtime's
 // logger) would only add a warning that no logger is set.
@@ -100,9 +102,10 @@ func (id identity) client(t *testing.T) client.Client {
 }
 
 // podProcess runs binary with the container's args and env as identity, and returns it as a
-// replica whose URLs are the replaced listen addresses. It fails the test if the container
-// names a file inside the pod.
-func podProcess(t *testing.T, binary, name string, pod corev1.PodSpec, id identity) *replica {
+// replica whose URLs are the replaced listen addresses. mounts maps a mount path in the pod to a
+// local directory holding the same files (secretMounts); it fails the test if the container
+// names any other file inside the pod.
+func podProcess(t *testing.T, binary, name string, pod corev1.PodSpec, id identity, mounts map[string]string) *replica {
 	t.Helper()
 	c := pod.Containers[0]
 	dir := t.TempDir()
@@ -121,7 +124,9 @@ func podProcess(t *testing.T, binary, name string, pod corev1.PodSpec, id identi
 			addr := freeAddr(t)
 			r.metricURL, arg = "http://"+addr+"/metrics", flag+"="+addr
 		default:
-			if strings.HasPrefix(value, "/") {
+			if local, ok := localPath(mounts, value); ok {
+				arg = flag + "=" + local
+			} else if strings.HasPrefix(value, "/") {
 				t.Fatalf("%s: %s names a file inside the pod", name, arg)
 			}
 		}
@@ -209,4 +214,51 @@ func adminScheme(t testing.TB) *runtime.Scheme {
 		t.Fatal(err)
 	}
 	return scheme
+}
+
+// secretMounts writes, for every Secret volume the pod's container mounts, the files the kubelet
+// would project (all keys, or the volume's items) into a local directory, read from the API as
+// an admin. It returns mount path -> local directory, for podProcess.
+func secretMounts(t *testing.T, cs kubernetes.Interface, namespace string, pod corev1.PodSpec) map[string]string {
+	t.Helper()
+	mounts := map[string]string{}
+	for _, m := range pod.Containers[0].VolumeMounts {
+		i := slices.IndexFunc(pod.Volumes, func(v corev1.Volume) bool { return v.Name == m.Name })
+		if i < 0 || pod.Volumes[i].Secret == nil {
+			continue
+		}
+		src := pod.Volumes[i].Secret
+		secret, err := cs.CoreV1().Secrets(namespace).Get(t.Context(), src.SecretName, metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("Secret %s of volume %s: %v", src.SecretName, m.Name, err)
+		}
+		files := map[string]string{} // key -> path in the volume
+		for key := range secret.Data {
+			files[key] = key
+		}
+		if len(src.Items) > 0 {
+			files = map[string]string{}
+			for _, item := range src.Items {
+				files[item.Key] = item.Path
+			}
+		}
+		dir := t.TempDir()
+		for key, path := range files {
+			if err := os.WriteFile(filepath.Join(dir, path), secret.Data[key], 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mounts[m.MountPath] = dir
+	}
+	return mounts
+}
+
+// localPath maps a path inside the pod to its local copy, if it lies in one of mounts.
+func localPath(mounts map[string]string, path string) (string, bool) {
+	for mountPath, dir := range mounts {
+		if rest, ok := strings.CutPrefix(path, mountPath+"/"); ok {
+			return filepath.Join(dir, rest), true
+		}
+	}
+	return "", false
 }

@@ -81,7 +81,7 @@ func TestChartUpgradesFromTheSingleDeployment(t *testing.T) {
 	// a pod: the flag stands in for it.
 	oldPod := before.Spec.Template.Spec.DeepCopy()
 	oldPod.Containers[0].Args = append(oldPod.Containers[0].Args, "--leader-election-namespace="+chartNamespace)
-	old := podProcess(t, binary, "single-deployment", *oldPod, oldID)
+	old := podProcess(t, binary, "single-deployment", *oldPod, oldID, nil)
 	waitFor(t, "the single-Deployment pod ready and leading", componentsReady, func() bool { return old.ready() && old.leading() })
 	p := newIDP(string(generatedToken(t, admin)))
 	alice := id(mustSucceed(t, "creating alice before the upgrade", func() answer { return p.createUser(old, "alice@upgrade.example") }))
