@@ -47,7 +47,8 @@ import (
 // the member's kubescim needs (--hub-kubeconfig). Revoking a member is deleting its
 // ServiceAccount (every token it was issued stops working) and its ScimMember.
 
-// memberReaderRole is the ClusterRole every member shares: read the hub's identities.
+// memberReaderRole is the ClusterRole every member shares: read the hub's identities and its
+// bindings (a member mirrors the fleet bindings that select it).
 const memberReaderRole = "kubescim-fleet-member"
 
 type joinOptions struct {
@@ -127,7 +128,7 @@ func join(ctx context.Context, cfg *rest.Config, o *joinOptions, out io.Writer) 
 		&scimv1alpha1.ScimMember{ObjectMeta: metav1.ObjectMeta{Name: o.name}},
 		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: o.namespace, Labels: labels}},
 		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: memberReaderRole}, Rules: []rbacv1.PolicyRule{{
-			APIGroups: []string{scimv1alpha1.GroupVersion.Group}, Resources: []string{"scimusers", "scimgroups"}, Verbs: []string{"get", "list", "watch"}}}},
+			APIGroups: []string{scimv1alpha1.GroupVersion.Group}, Resources: []string{"scimusers", "scimgroups", "scimgroupbindings"}, Verbs: []string{"get", "list", "watch"}}}},
 		&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: sa, Labels: labels}, Subjects: subject,
 			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: memberReaderRole}},
 		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: sa, Labels: labels}, Rules: []rbacv1.PolicyRule{

@@ -74,6 +74,13 @@ func (r *ScimGroupBindingReconciler) evaluate(ctx context.Context, b *scimv1.Sci
 		ev.refused = &refusal{reason: "Deleting", message: "the binding is being deleted"}
 		return ev, nil
 	}
+	if b.Spec.MemberSelector != nil {
+		// Fleet bindings grant in the members that mirror them (controllers/fleet); a member's
+		// copy has no selector. Refused here, so that adding a selector removes local grants.
+		ev.refused = &refusal{reason: scimv1.AppliesInMembersReason,
+			message: "spec.memberSelector makes this a fleet binding: it grants in the member clusters it selects, not in this one"}
+		return ev, nil
+	}
 	if why, _ := grantWindow(b, r.now()); why != nil {
 		ev.refused = why
 		return ev, nil

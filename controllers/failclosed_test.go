@@ -117,6 +117,16 @@ func TestNotReadyBindingKeepsNoAccessThatShouldGo(t *testing.T) {
 			},
 		},
 		{
+			// A fleet binding grants in the members that mirror it, never where it is written.
+			name: "fleet-binding", reason: scimv1.AppliesInMembersReason,
+			enter: func(t *testing.T, f *notReadyFixture) {
+				update(t, f.binding, func(b *scimv1.ScimGroupBinding) { b.Spec.MemberSelector = &metav1.LabelSelector{} })
+			},
+			heal: func(t *testing.T, f *notReadyFixture) {
+				update(t, f.binding, func(b *scimv1.ScimGroupBinding) { b.Spec.MemberSelector = nil })
+			},
+		},
+		{
 			name: "expired", reason: scimv1.ExpiredReason,
 			enter: func(t *testing.T, f *notReadyFixture) {
 				update(t, f.binding, func(b *scimv1.ScimGroupBinding) {

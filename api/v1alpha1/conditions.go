@@ -82,6 +82,9 @@ const (
 	ExpiredReason = "Expired"
 	// ProgressingReason: work is under way.
 	ProgressingReason = "Progressing"
+	// AppliesInMembersReason (Ready False): a fleet binding (spec.memberSelector) grants in the
+	// selected member clusters, never in the cluster that holds it.
+	AppliesInMembersReason = "AppliesInMembers"
 )
 
 // Labels and annotations kubescim puts on what it manages.

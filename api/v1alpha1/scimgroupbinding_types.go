@@ -107,6 +107,13 @@ type ScimGroupBindingSpec struct {
 	// expiresAt is when the binding stops granting (RFC 3339); from then on it grants nothing.
 	// +optional
 	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
+	// memberSelector makes this a fleet binding, written on a fleet's hub: it grants in every
+	// member cluster whose ScimMember (on the hub) carries matching labels, and nothing in the
+	// cluster that holds it. Each selected member mirrors it as a read-only copy without the
+	// selector, applied by the member's own controllers like its local bindings. An empty
+	// selector selects every member.
+	// +optional
+	MemberSelector *metav1.LabelSelector `json:"memberSelector,omitempty"`
 }
 
 // ScimGroupBindingStatus is what the controllers did for the binding.

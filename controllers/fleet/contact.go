@@ -26,6 +26,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -54,6 +55,11 @@ type contact struct {
 	lag         time.Duration
 	reported    time.Time // the last write of the member's own ScimMember
 	reportedAs  string    // the state that write recorded
+	// labels of this member's ScimMember on the hub, which fleet bindings select by; known
+	// once the hub has answered. relabeled: they changed since the mirrors last used them.
+	labels      labels.Set
+	labelsKnown bool
+	relabeled   bool
 }
 
 func newContact(opts Options, hubLive client.Client, local client.Client, localAPI client.Reader, recorder events.EventRecorder) *contact {
@@ -107,6 +113,10 @@ func (c *contact) beat(ctx context.Context) bool {
 	err := c.reportToHub(ctx)
 	if err == nil && c.needsResync() {
 		err = c.resync(ctx)
+	} else if err == nil && c.takeRelabeled() {
+		if rerr := c.reselect(ctx); rerr != nil { // the hub answered: no contact failure
+			log.Error(rerr, "Applying the fleet bindings that select this member's new labels")
+		}
 	}
 	now := time.Now()
 	c.mu.Lock()
@@ -176,6 +186,51 @@ func (c *contact) resync(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// noteLabels records the labels of this member's ScimMember on the hub.
+func (c *contact) noteLabels(l map[string]string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.labelsKnown && !labels.Equals(c.labels, l) {
+		c.relabeled = true
+	}
+	c.labels, c.labelsKnown = labels.Set(l), true
+}
+
+// memberLabels are the labels of this member's ScimMember on the hub, once known.
+func (c *contact) memberLabels() (labels.Set, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.labels, c.labelsKnown
+}
+
+func (c *contact) takeRelabeled() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.relabeled
+	c.relabeled = false
+	return r
+}
+
+// reselect mirrors again, from a live list, the kinds the member's labels select: a hub admin
+// relabelled this member, so other fleet bindings may now apply here (or stop applying).
+func (c *contact) reselect(ctx context.Context) error {
+	var errs []error
+	for _, m := range c.mirrors {
+		if m.kind.selects != nil {
+			if _, err := m.resync(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		c.mu.Lock()
+		c.relabeled = true // try again at the next heartbeat
+		c.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
 func (c *contact) setFloor(kind, rv string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -218,6 +273,7 @@ func (c *contact) reportToHub(ctx context.Context) error {
 		}
 		return err
 	}
+	c.noteLabels(sm.Labels)
 	st, err := c.status(ctx)
 	if err != nil {
 		return err

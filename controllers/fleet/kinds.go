@@ -17,6 +17,8 @@ package fleet
 
 import (
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
@@ -32,6 +34,13 @@ type kind struct {
 	// sameSpec reports whether two objects' specs agree; copySpec copies src's spec into dst.
 	sameSpec func(a, b client.Object) bool
 	copySpec func(dst, src client.Object)
+	// selects, when set, tells whether this member mirrors a hub object, given the labels of the
+	// member's ScimMember on the hub; nil mirrors every object.
+	selects func(hubObj client.Object, member labels.Set) bool
+	// adopts: a member object of the same name that is no copy becomes the copy (identities:
+	// the hub is their source of truth). Otherwise it is left alone (bindings: a member's own
+	// binding stays its admins').
+	adopts bool
 }
 
 var userKind = kind{
@@ -54,6 +63,7 @@ var userKind = kind{
 	copySpec: func(dst, src client.Object) {
 		dst.(*scimv1.ScimUser).Spec = *src.(*scimv1.ScimUser).Spec.DeepCopy()
 	},
+	adopts: true,
 }
 
 func slim(u client.Object) scimv1.ScimUserSpec {
@@ -79,6 +89,46 @@ var groupKind = kind{
 	copySpec: func(dst, src client.Object) {
 		dst.(*scimv1.ScimGroup).Spec = *src.(*scimv1.ScimGroup).Spec.DeepCopy()
 	},
+	adopts: true,
 }
 
-var kinds = []kind{userKind, groupKind}
+// +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimgroupbindings,verbs=get;list;watch;create;update;patch;delete;deletecollection
+
+// bindingKind mirrors the hub's fleet bindings (spec.memberSelector) that select this member,
+// as local bindings without the selector: the member's controllers apply them like its own.
+var bindingKind = kind{
+	name:    "ScimGroupBinding",
+	newObj:  func() client.Object { return &scimv1.ScimGroupBinding{} },
+	newList: func() client.ObjectList { return &scimv1.ScimGroupBindingList{} },
+	items: func(l client.ObjectList) []client.Object {
+		items := l.(*scimv1.ScimGroupBindingList).Items
+		out := make([]client.Object, len(items))
+		for i := range items {
+			out[i] = &items[i]
+		}
+		return out
+	},
+	sameSpec: func(a, b client.Object) bool {
+		return equality.Semantic.DeepEqual(localSpec(a), localSpec(b))
+	},
+	copySpec: func(dst, src client.Object) {
+		dst.(*scimv1.ScimGroupBinding).Spec = localSpec(src)
+	},
+	selects: func(hubObj client.Object, member labels.Set) bool {
+		sel := hubObj.(*scimv1.ScimGroupBinding).Spec.MemberSelector
+		if sel == nil {
+			return false // the hub's own binding
+		}
+		s, err := metav1.LabelSelectorAsSelector(sel)
+		return err == nil && s.Matches(member) // an invalid selector selects no member
+	},
+}
+
+// localSpec is a binding's spec as a member applies it: without the member selector.
+func localSpec(b client.Object) scimv1.ScimGroupBindingSpec {
+	spec := *b.(*scimv1.ScimGroupBinding).Spec.DeepCopy()
+	spec.MemberSelector = nil
+	return spec
+}
+
+var kinds = []kind{userKind, groupKind, bindingKind}

@@ -67,6 +67,17 @@ func (m *mirror) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, 
 			return ctrl.Result{}, err
 		}
 	}
+	if m.kind.selects != nil {
+		member, known := m.contact.memberLabels()
+		if !known {
+			// Until the hub has answered once, this member cannot tell what selects it: change
+			// nothing (a restart must not drop the copies it made before).
+			return ctrl.Result{RequeueAfter: probeInterval}, nil
+		}
+		if hubObj != nil && !m.kind.selects(hubObj, member) {
+			hubObj = nil // not for this member (any more): its copy goes
+		}
+	}
 	return ctrl.Result{}, m.sync(ctx, key, hubObj, local)
 }
 
@@ -90,6 +101,10 @@ func (m *mirror) sync(ctx context.Context, key types.NamespacedName, hubObj, loc
 		return nil
 	case m.isCopy(local) && before(hubObj.GetResourceVersion(), local.GetAnnotations()[scimv1.HubResourceVersionAnnotation]):
 		return nil // the copy is newer than what this reader says: it lags
+	case !m.isCopy(local) && !m.kind.adopts:
+		ctrl.LoggerFrom(ctx).Info("A local object has the name of a hub object this member mirrors: left alone, the hub's is not applied here",
+			"kind", m.kind.name, "name", key.Name)
+		return nil
 	}
 	c := m.copyOf(hubObj, local)
 	if m.isCopy(local) && maps.Equal(c.GetLabels(), local.GetLabels()) && sameAnnotations(c, local) && m.kind.sameSpec(c, local) {
@@ -162,6 +177,10 @@ func (m *mirror) get(ctx context.Context, r client.Reader, key types.NamespacedN
 // the hub no longer has deleted. It returns the list's resourceVersion: a cache that has not
 // seen past it may be stale.
 func (m *mirror) resync(ctx context.Context) (string, error) {
+	member, known := m.contact.memberLabels()
+	if m.kind.selects != nil && !known {
+		return "", nil // cannot tell what selects this member yet; the next contact resyncs
+	}
 	seen := map[string]bool{}
 	var rv, cont string
 	for {
@@ -170,6 +189,9 @@ func (m *mirror) resync(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("listing %ss on the hub: %w", m.kind.name, err)
 		}
 		for _, h := range m.kind.items(list) {
+			if m.kind.selects != nil && !m.kind.selects(h, member) {
+				continue // not for this member: a copy of it is deleted below
+			}
 			seen[h.GetName()] = true
 			key := types.NamespacedName{Name: h.GetName()}
 			local, err := m.get(ctx, m.local, key)

@@ -11,13 +11,6 @@
   - scim.kubescim.io
   resources:
   - scimgroupbindings
-  verbs:
-  - get
-  - list
-  - watch
-- apiGroups:
-  - scim.kubescim.io
-  resources:
   - scimgroups
   - scimusers
   verbs:
