@@ -261,12 +261,15 @@ func boundSubjects(b *testing.B, admin client.Client) int {
 	return n
 }
 
+// benchToken is the SCIM bearer token of the processes benchProcess starts.
+const benchToken = "memory-bench-token-0123456789abcdef0123"
+
 // benchProcess runs one component with the cluster's admin kubeconfig: the benchmark measures
 // memory, not permissions.
 func benchProcess(b *testing.B, binary, name, kubeconfig string, args ...string) *replica {
 	dir := b.TempDir()
 	tokenFile := filepath.Join(dir, "token")
-	if err := os.WriteFile(tokenFile, []byte("memory-bench-token-0123456789abcdef0123\n"), 0o600); err != nil {
+	if err := os.WriteFile(tokenFile, []byte(benchToken+"\n"), 0o600); err != nil {
 		b.Fatal(err)
 	}
 	scim, probe, metrics := freeAddr(b), freeAddr(b), freeAddr(b)
