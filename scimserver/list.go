@@ -177,17 +177,8 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, q query, cols ..
 		return err
 	}
 	start, count := s.pageBounds(q)
-	if len(cols) == 1 && cols[0].page != nil && strings.TrimSpace(q.filter) == "" && q.sortBy == "" {
-		// The default order of one resource type: only the page is read.
-		objs, total, err := cols[0].page(ctx, start-1, count)
-		if err != nil {
-			return err
-		}
-		page := make([]*listItem, len(objs))
-		for i, obj := range objs {
-			page[i] = &listItem{obj: obj, rt: cols[0].rt, c: cols[0]}
-		}
-		return writeListResponse(ctx, w, q, base, start, total, page)
+	if strings.TrimSpace(q.filter) == "" && q.sortBy == "" && !slices.ContainsFunc(cols, func(c *collection) bool { return c.page == nil }) {
+		return s.writeOrderedPage(w, r, q, base, start, count, cols)
 	}
 	var (
 		items    []*listItem
@@ -241,6 +232,27 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, q query, cols ..
 		page = items[start-1 : min(len(items), start-1+count)]
 	}
 	return writeListResponse(ctx, w, q, base, start, len(items), page)
+}
+
+// writeOrderedPage answers an unfiltered, unsorted query from the collections' kept orders
+// (store/order.go), one collection after the other (the root /.search: Users, then Groups):
+// only the page's resources are read, so every page costs the same however deep it is.
+func (s *Server) writeOrderedPage(w http.ResponseWriter, r *http.Request, q query, base string, start, count int, cols []*collection) error {
+	ctx := r.Context()
+	page := []*listItem{}
+	offset, total := start-1, 0
+	for _, c := range cols {
+		objs, n, err := c.page(ctx, max(offset, 0), max(count-len(page), 0))
+		if err != nil {
+			return err
+		}
+		for _, obj := range objs {
+			page = append(page, &listItem{obj: obj, rt: c.rt, c: c})
+		}
+		offset -= n
+		total += n
+	}
+	return writeListResponse(ctx, w, q, base, start, total, page)
 }
 
 // pageBounds is the request's 1-based startIndex and count (RFC 7644 §3.4.2.4): a startIndex

@@ -311,8 +311,38 @@ func TestListPageReadsOnlyThePage(t *testing.T) {
 	if n := wholeLists.Load(); n != 0 {
 		t.Errorf("POST /Users/.search without a filter listed the whole directory %d times", n)
 	}
+	callURL(t, base, testToken, http.MethodPost, "/scim/v2/.search", map[string]any{
+		"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:SearchRequest"}, "count": 3,
+	}).expect(t, http.StatusOK)
+	if n := wholeLists.Load(); n != 0 {
+		t.Errorf("POST /.search without a filter listed a whole collection %d times", n)
+	}
 	get("/scim/v2/Users?count=3&filter=" + url.QueryEscape(`userName sw "a"`))
 	if wholeLists.Load() == 0 {
 		t.Error("a filter that no index serves did not list the users: the counter counts nothing")
 	}
+}
+
+// TestRootSearchPagesUsersThenGroups: POST /.search without a filter pages over the Users, then
+// the Groups, each in its default order; totalResults counts both.
+func TestRootSearchPagesUsersThenGroups(t *testing.T) {
+	prefix := uniq(t, "root")
+	kubectlUser(t, prefix+"-user")
+	call(t, http.MethodPost, "/scim/v2/Groups", map[string]any{"displayName": prefix + "-group"}).expect(t, http.StatusCreated)
+	eventually(t, time.Minute, func() error {
+		users, userTotal := pageIDs(t, call(t, http.MethodGet, "/scim/v2/Users?attributes=id&count=1000", nil).expect(t, http.StatusOK))
+		groups, groupTotal := pageIDs(t, call(t, http.MethodGet, "/scim/v2/Groups?attributes=id&count=1000", nil).expect(t, http.StatusOK))
+		if userTotal == 0 || groupTotal == 0 || len(users) != userTotal || len(groups) != groupTotal {
+			return fmt.Errorf("%d of %d users, %d of %d groups: the test needs a page of each", len(users), userTotal, len(groups), groupTotal)
+		}
+		// The page across the boundary: the last user, then the first group.
+		root, total := pageIDs(t, call(t, http.MethodPost, "/scim/v2/.search", map[string]any{
+			"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:SearchRequest"},
+			"attributes": []string{"id"}, "startIndex": userTotal, "count": 2,
+		}).expect(t, http.StatusOK))
+		if want := []string{users[userTotal-1], groups[0]}; total != userTotal+groupTotal || !slices.Equal(root, want) {
+			return fmt.Errorf("root page %v of %d, want %v of %d", root, total, want, userTotal+groupTotal)
+		}
+		return nil
+	})
 }
