@@ -82,6 +82,12 @@ const (
 	ExpiredReason = "Expired"
 	// ProgressingReason: work is under way.
 	ProgressingReason = "Progressing"
+	// MemberSilentReason (ScimMember, on the hub): the member has not reported for three of its
+	// heartbeats; it may be down or cut off from the hub, and its grants follow its policy.
+	MemberSilentReason = "MemberSilent"
+	// NeverConnectedReason (ScimMember, on the hub): the member was registered (kubescim join)
+	// but has never reported.
+	NeverConnectedReason = "NeverConnected"
 )
 
 // Labels and annotations kubescim puts on what it manages.
