@@ -79,8 +79,8 @@ func TestSeenAtUsesTheHubsClock(t *testing.T) {
 	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 	sm := &scimv1.ScimMember{ObjectMeta: metav1.ObjectMeta{Name: "skewed"}}
 	sm.Status.LastContact = &metav1.Time{Time: now.Add(-time.Hour)}
-	if got := r.seenAt(sm, now); !got.Equal(now.Add(-time.Hour)) {
-		t.Errorf("first sight: %s, want the member's lastContact", got)
+	if got := r.seenAt(sm, now); !got.Equal(now.Add(-time.Hour + time.Second)) {
+		t.Errorf("first sight: %s, want the end of the member's lastContact second", got)
 	}
 	sm.Status.LastContact = &metav1.Time{Time: now.Add(-59 * time.Minute)} // a clock an hour behind
 	later := now.Add(time.Minute)

@@ -125,7 +125,8 @@ func (r *Registry) reported(sm *scimv1.ScimMember) {
 }
 
 // seenAt is when the hub saw sm's current lastContact appear. The first sight after a start
-// takes the member's word for it, never later than now.
+// takes the member's word for it: the end of the second lastContact names (it is written to
+// the second, so the report may be up to that late), never later than now.
 func (r *Registry) seenAt(sm *scimv1.ScimMember, now time.Time) time.Time {
 	if sm.Status.LastContact == nil {
 		return time.Time{}
@@ -140,7 +141,7 @@ func (r *Registry) seenAt(sm *scimv1.ScimMember, now time.Time) time.Time {
 	case ok:
 		s = sighting{lastContact: lc, at: now}
 	default:
-		s = sighting{lastContact: lc, at: minTime(lc, now)}
+		s = sighting{lastContact: lc, at: minTime(lc.Add(resolution), now)}
 	}
 	r.seen[sm.Name] = s
 	return s.at
