@@ -35,7 +35,7 @@ generate: controller-gen ## Generate deepcopy code, CRDs and RBAC (one role per 
 	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
 	@# Each component gets exactly the RBAC its own code's markers ask for.
 	$(CONTROLLER_GEN) rbac:roleName=kubescim-scim paths="./scimserver/..." output:rbac:artifacts:config=config/rbac/scim
-	$(CONTROLLER_GEN) rbac:roleName=kubescim-controller paths="./controllers;./controllers/authz" output:rbac:artifacts:config=config/rbac/controller
+	$(CONTROLLER_GEN) rbac:roleName=kubescim-controller paths="./controllers;./controllers/authz;./controllers/registry" output:rbac:artifacts:config=config/rbac/controller
 	$(CONTROLLER_GEN) rbac:roleName=kubescim-member paths="./controllers/fleet/..." output:rbac:artifacts:config=config/rbac/member
 	$(CONTROLLER_GEN) rbac:roleName=kubescim-cleanup paths="." output:rbac:artifacts:config=config/rbac/cleanup
 	hack/sync-chart.sh

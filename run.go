@@ -37,6 +37,7 @@ import (
 	"github.com/kubescim/kubescim/controllers"
 	"github.com/kubescim/kubescim/controllers/authz"
 	"github.com/kubescim/kubescim/controllers/fleet"
+	"github.com/kubescim/kubescim/controllers/registry"
 	"github.com/kubescim/kubescim/scimserver"
 )
 
@@ -129,6 +130,11 @@ func addControllers(mgr manager.Manager, c *config, restConfig *rest.Config) err
 		// A fleet member: the controllers reconcile copies of the hub's identities.
 		if err := fleet.Setup(mgr, c.fleet); err != nil {
 			return fmt.Errorf("setting up member mode: %w", err)
+		}
+	} else {
+		// A hub (or a standalone cluster, with no ScimMembers): mark members that stop reporting.
+		if err := registry.SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("setting up the fleet registry: %w", err)
 		}
 	}
 	if !c.authzWebhookEnabled() {

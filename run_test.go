@@ -20,8 +20,10 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -87,4 +89,27 @@ func TestCacheStripsManagedFields(t *testing.T) {
 	if len(live.ManagedFields) == 0 {
 		t.Fatal("an update from a cached object cleared the server's managedFields")
 	}
+}
+
+// Outside member mode the controllers component keeps the hub's view of its members: a member
+// that joined but never reported is marked so.
+func TestControllersMarkSilentMembers(t *testing.T) {
+	ctx := t.Context()
+	sm := &scimv1alpha1.ScimMember{ObjectMeta: metav1.ObjectMeta{Name: "run-never-reported"}}
+	if err := k8s.Create(ctx, sm); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), sm) })
+	ctl := startInstance(t, testCfg, "--components=controllers")
+	ctl.waitReady(t)
+	eventually(t, "the member is marked NeverConnected", func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(sm), sm); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(sm.Status.Conditions, scimv1alpha1.HubConnectedCondition)
+		if c == nil || c.Status != metav1.ConditionFalse || c.Reason != scimv1alpha1.NeverConnectedReason {
+			return fmt.Errorf("HubConnected: %+v", c)
+		}
+		return nil
+	})
 }

@@ -85,6 +85,12 @@ const (
 	// AppliesInMembersReason (Ready False): a fleet binding (spec.memberSelector) grants in the
 	// selected member clusters, never in the cluster that holds it.
 	AppliesInMembersReason = "AppliesInMembers"
+	// MemberSilentReason (ScimMember, on the hub): the member has not reported for three of its
+	// heartbeats; it may be down or cut off from the hub, and its grants follow its policy.
+	MemberSilentReason = "MemberSilent"
+	// NeverConnectedReason (ScimMember, on the hub): the member was registered (kubescim join)
+	// but has never reported.
+	NeverConnectedReason = "NeverConnected"
 )
 
 // Labels and annotations kubescim puts on what it manages.

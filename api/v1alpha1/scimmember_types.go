@@ -26,8 +26,9 @@ type ScimMemberSpec struct{}
 // ScimMemberStatus is what a member cluster's kubescim reports: on the hub, for fleet health;
 // in the member itself, for its own view of the hub.
 type ScimMemberStatus struct {
-	// conditions: HubConnected (the member reaches the hub), Fenced (True while the member has
-	// removed every grant because the hub was unreachable for longer than its grace period).
+	// conditions: HubConnected (the member reaches the hub; on the hub, False once the member
+	// has been silent for three heartbeats), Fenced (True while the member has removed every
+	// grant because the hub was unreachable for longer than its grace period).
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -42,6 +43,10 @@ type ScimMemberStatus struct {
 	// gracePeriod is how long the hub may be unreachable before Revoke applies.
 	// +optional
 	GracePeriod *metav1.Duration `json:"gracePeriod,omitempty"`
+	// heartbeat is how often the member reports to the hub. The hub marks a member that has
+	// not reported for three heartbeats silent (HubConnected False, reason MemberSilent).
+	// +optional
+	Heartbeat *metav1.Duration `json:"heartbeat,omitempty"`
 	// users and groups are the hub identities mirrored into the member.
 	// +optional
 	Users int32 `json:"users,omitempty"`

@@ -290,7 +290,8 @@ func (c *contact) reportToHub(ctx context.Context) error {
 
 // status counts what the member holds.
 func (c *contact) status(ctx context.Context) (scimv1.ScimMemberStatus, error) {
-	st := scimv1.ScimMemberStatus{UnreachablePolicy: c.opts.Unreachable, GracePeriod: &metav1.Duration{Duration: c.opts.GracePeriod}}
+	st := scimv1.ScimMemberStatus{UnreachablePolicy: c.opts.Unreachable, GracePeriod: &metav1.Duration{Duration: c.opts.GracePeriod},
+		Heartbeat: &metav1.Duration{Duration: c.opts.Heartbeat}}
 	mirrored := client.MatchingLabels{scimv1.MirroredLabel: c.opts.ClusterName}
 	var users scimv1.ScimUserList
 	if err := c.local.List(ctx, &users, mirrored, client.UnsafeDisableDeepCopy); err != nil {

@@ -29,7 +29,9 @@ limitations under the License.
 //     heartbeat (the only hub write, one per member per interval: writes grow with clusters, not
 //     with users) and keeps a ScimMember of the same name in the member, with conditions
 //     HubConnected and Fenced. While the hub is unreachable it probes fast; on reconnect it
-//     resyncs from a live list of the hub, so changes made meanwhile apply at once.
+//     resyncs from a live list of the hub, so changes made meanwhile apply at once. Its report
+//     carries its heartbeat, from which the hub's registry (controllers/registry) tells when a
+//     member that stopped reporting has gone silent.
 //   - Unreachable policy: Keep leaves the last known access; Revoke (the default) deletes every
 //     mirrored identity once the hub has been unreachable for the grace period, which removes
 //     every grant through the ordinary controllers, and restores them from the hub's current

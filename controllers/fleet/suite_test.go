@@ -30,6 +30,7 @@ import (
 	. "github.com/onsi/gomega"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -86,6 +87,13 @@ func TestMain(m *testing.M) {
 // controlPlane starts a kube-apiserver and etcd with kubescim's CRDs, stopped at the end of t.
 func controlPlane(t testing.TB) (*rest.Config, client.Client) {
 	t.Helper()
+	_, cfg, c := controlPlaneEnv(t)
+	return cfg, c
+}
+
+// controlPlaneEnv is controlPlane with its environment, for a test that stops it early.
+func controlPlaneEnv(t testing.TB) (*envtest.Environment, *rest.Config, client.Client) {
+	t.Helper()
 	env := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("..", "..", "config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
 	env.ControlPlane.Etcd = &envtest.Etcd{}
 	env.ControlPlane.Etcd.Configure().Append("unsafe-no-fsync", "true")
@@ -99,18 +107,19 @@ func controlPlane(t testing.TB) (*rest.Config, client.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cfg, c
+	return env, cfg, c
 }
 
 // testHub is the hub control plane, reached by members through a proxy.
 type testHub struct {
+	env   *envtest.Environment
 	cfg   *rest.Config
 	k8s   client.Client
 	proxy *tcpproxy.Proxy
 }
 
 func startHub(t testing.TB) *testHub {
-	cfg, c := controlPlane(t)
+	env, cfg, c := controlPlaneEnv(t)
 	u, err := url.Parse(cfg.Host)
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +129,16 @@ func startHub(t testing.TB) *testHub {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	return &testHub{cfg: cfg, k8s: c, proxy: p}
+	return &testHub{env: env, cfg: cfg, k8s: c, proxy: p}
+}
+
+// stopControlPlane stops the hub's kube-apiserver and etcd for good (the proxy stays, and
+// refuses): the hub is down, not cut off.
+func (h *testHub) stopControlPlane(t testing.TB) {
+	t.Helper()
+	if err := h.env.Stop(); err != nil {
+		t.Fatalf("stopping the hub: %v", err)
+	}
 }
 
 // memberConfig is how a member reaches the hub: through the proxy.
@@ -312,6 +330,50 @@ func (m *testMember) expectCondition(typ string, want bool) func() error {
 		c := meta.FindStatusCondition(sm.Status.Conditions, typ)
 		if c == nil || (c.Status == metav1.ConditionTrue) != want {
 			return fmt.Errorf("member %s condition %s: %+v, want %t", m.name, typ, c, want)
+		}
+		return nil
+	}
+}
+
+// expectEvent checks that the cluster c recorded an Event with reason about its ScimMember
+// member, at since or later.
+func expectEvent(c client.Client, member, reason string, since time.Time) func() error {
+	return func() error {
+		found, err := hasEvent(c, member, reason, since)
+		if err == nil && !found {
+			err = fmt.Errorf("no Event %s about ScimMember %s since %s", reason, member, since.Format(time.RFC3339Nano))
+		}
+		return err
+	}
+}
+
+func hasEvent(c client.Client, member, reason string, since time.Time) (bool, error) {
+	var list eventsv1.EventList
+	if err := c.List(context.Background(), &list); err != nil {
+		return false, err
+	}
+	for _, e := range list.Items {
+		at := e.EventTime.Time
+		if e.Series != nil && e.Series.LastObservedTime.After(at) { // a repeat of an earlier Event
+			at = e.Series.LastObservedTime.Time
+		}
+		if e.Regarding.Kind == "ScimMember" && e.Regarding.Name == member && e.Reason == reason && !at.Before(since) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// expectLocal checks a condition of the member's own ScimMember, reason included.
+func (m *testMember) expectLocal(typ string, status metav1.ConditionStatus, reason string) func() error {
+	return func() error {
+		var sm scimv1.ScimMember
+		if err := m.k8s.Get(context.Background(), client.ObjectKey{Name: m.name}, &sm); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(sm.Status.Conditions, typ)
+		if c == nil || c.Status != status || c.Reason != reason {
+			return fmt.Errorf("member %s condition %s: %+v, want %s/%s", m.name, typ, c, status, reason)
 		}
 		return nil
 	}

@@ -60,11 +60,19 @@
 - apiGroups:
   - scim.kubescim.io
   resources:
+  - scimmembers
   - scimusers
   verbs:
   - get
   - list
   - watch
+- apiGroups:
+  - scim.kubescim.io
+  resources:
+  - scimmembers/status
+  verbs:
+  - get
+  - patch
 {{- end }}
 {{- define "kubescim.rbac.controller.namespace.kubescim-users" }}
 - apiGroups:
