@@ -112,10 +112,7 @@ func (s *Store) CreateGroup(ctx context.Context, spec v1alpha1.ScimGroupSpec) (*
 // a new UUID in the id label of the create request itself: one write per create, and every
 // replica can read the new object through by id at once.
 func (s *Store) create(ctx context.Context, obj client.Object) error {
-	stamp(ctx, obj)
-	obj.GetLabels()[idLabel] = uuid.NewString()
-	ann := obj.GetAnnotations()
-	ann[CreatedAtAnnotation] = ann[v1alpha1.ChangedAtAnnotation]
+	StampNew(ctx, obj)
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
 	if err := s.writer.Create(cctx, obj); err != nil {
@@ -127,6 +124,15 @@ func (s *Store) create(ctx context.Context, obj client.Object) error {
 	}
 	s.awaitCache(ctx, obj)
 	return nil
+}
+
+// StampNew gives obj the metadata a SCIM create writes: who and when, creation time, lookup
+// labels and a new SCIM id.
+func StampNew(ctx context.Context, obj client.Object) {
+	stamp(ctx, obj)
+	obj.GetLabels()[idLabel] = uuid.NewString()
+	ann := obj.GetAnnotations()
+	ann[CreatedAtAnnotation] = ann[v1alpha1.ChangedAtAnnotation]
 }
 
 // UpdateUser applies mutate to a copy of u and updates it with optimistic concurrency. On a
