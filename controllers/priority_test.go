@@ -112,6 +112,34 @@ func TestSubjectsAdded(t *testing.T) {
 	}
 }
 
+// kubescim's own grant comes back as an update that adds a subject; only drift, what kubescim
+// did not write, goes ahead of the other requests.
+func TestOwnGrantIsNotDrift(t *testing.T) {
+	rb := func(names ...string) *rbacv1.RoleBinding {
+		o := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "kubescim-b"}}
+		for _, n := range names {
+			o.Subjects = append(o.Subjects, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: n})
+		}
+		return o
+	}
+	w := newOwnWrites()
+	w.wrote(rb("a", "b"))
+	if w.driftGrants(rb("a"), rb("a", "b")) {
+		t.Error("the echo of kubescim's own write is not drift")
+	}
+	if !w.driftGrants(rb("a"), rb("a", "b", "intruder")) {
+		t.Error("a subject added on top of kubescim's write is drift")
+	}
+	w.forget(rb())
+	if !w.driftGrants(rb("a"), rb("a", "b")) {
+		t.Error("after a delete, kubescim no longer vouches for the subjects")
+	}
+	var none *ownWrites
+	if !none.driftGrants(rb("a"), rb("a", "b")) {
+		t.Error("without a record every added subject is drift")
+	}
+}
+
 // A deactivation queued behind a sync's grants is handed out first by the controllers' real
 // queue type.
 func TestRevocationsGoFirst(t *testing.T) {

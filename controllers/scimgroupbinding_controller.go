@@ -58,6 +58,7 @@ type ScimGroupBindingReconciler struct {
 	audit    *auditor
 	recorder events.EventRecorder
 	tallies  *tallies
+	written  *ownWrites         // what was last written, to tell echoes from drift
 	clock    clock.PassiveClock // nil: the real clock; tests move time with a fake one
 }
 
@@ -410,6 +411,7 @@ func (r *ScimGroupBindingReconciler) withdraw(ctx context.Context, now, desired 
 // deleteManaged deletes o unless it was replaced meanwhile (the UID precondition).
 func (r *ScimGroupBindingReconciler) deleteManaged(ctx context.Context, o client.Object) error {
 	logWrite(ctx, "Deleting", o)
+	r.written.forget(o)
 	if err := r.writer.Delete(ctx, o, client.Preconditions{UID: ptrUID(o)}); client.IgnoreNotFound(err) != nil {
 		return wrapWrite("deleting", o, err)
 	}
@@ -426,6 +428,7 @@ func (r *ScimGroupBindingReconciler) apply(ctx context.Context, existing, desire
 	key := client.ObjectKeyFromObject(desired)
 	if existing == nil {
 		logWrite(ctx, "Creating", desired)
+		r.written.wrote(desired)
 		err := r.writer.Create(ctx, desired.DeepCopyObject().(client.Object), fieldOwner)
 		if !apierrors.IsAlreadyExists(err) {
 			return wrapWrite("creating", desired, err)
@@ -444,6 +447,7 @@ func (r *ScimGroupBindingReconciler) apply(ctx context.Context, existing, desire
 	deRef, _ := bindingParts(desired)
 	if *exRef != *deRef || otherController(existing, desired.GetOwnerReferences()[0]) {
 		logWrite(ctx, "Replacing", desired)
+		r.written.wrote(desired)
 		if err := r.writer.Delete(ctx, existing, client.Preconditions{UID: ptrUID(existing)}); client.IgnoreNotFound(err) != nil {
 			return wrapWrite("replacing", desired, err)
 		}
@@ -454,6 +458,7 @@ func (r *ScimGroupBindingReconciler) apply(ctx context.Context, existing, desire
 		return wrapWrite("applying", desired, err)
 	}
 	logWrite(ctx, "Applying", desired)
+	r.written.wrote(desired)
 	return wrapWrite("applying", desired, r.writer.Apply(ctx, ac, fieldOwner, client.ForceOwnership))
 }
 

@@ -143,7 +143,7 @@ func (c *Controllers) build(src cache.Cache, tally *tallies) ([]controller.Contr
 	fan := fanout{reader: reader, members: members}
 
 	bindings := &ScimGroupBindingReconciler{reader: reader, live: mgr.GetAPIReader(), writer: mgr.GetClient(), opts: opts, members: members,
-		audit: audit, recorder: recorder, tallies: tally}
+		audit: audit, recorder: recorder, tallies: tally, written: newOwnWrites()}
 	userEvents := enqueueRevocationsFirst(fan.userToBindings, specChanged, userRevokes)
 	mapDelete := userEvents.DeleteFunc
 	userEvents.DeleteFunc = func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
@@ -157,8 +157,8 @@ func (c *Controllers) build(src cache.Cache, tally *tallies) ([]controller.Contr
 		mapped(&scimv1.ScimUser{}, userEvents),
 		mapped(&scimv1.ScimGroup{}, enqueueRevocationsFirst(fan.groupToBindings, specChanged, groupRevokes)),
 		mapped(&corev1.Namespace{}, enqueueBoth(fan.namespaceToBindings, namespaceChanged)),
-		mapped(&rbacv1.RoleBinding{}, enqueueRevocationsFirst(labelValue(scimv1.BindingLabel), nil, subjectsAdded)),
-		mapped(&rbacv1.ClusterRoleBinding{}, enqueueRevocationsFirst(labelValue(scimv1.BindingLabel), nil, subjectsAdded)),
+		mapped(&rbacv1.RoleBinding{}, enqueueRevocationsFirst(labelValue(scimv1.BindingLabel), nil, bindings.written.driftGrants)),
+		mapped(&rbacv1.ClusterRoleBinding{}, enqueueRevocationsFirst(labelValue(scimv1.BindingLabel), nil, bindings.written.driftGrants)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("setting up ScimGroupBinding controller: %w", err)
