@@ -213,7 +213,11 @@ func (f *revocationFixture) bound(ctx context.Context, i int, want bool) (bool, 
 // waitBound re-checks on every RoleBinding event (not by polling, which would steal CPU from
 // the system being measured).
 func (f *revocationFixture) waitBound(ctx context.Context, i int, want bool) error {
-	deadline := time.After(30 * time.Second)
+	return f.waitBoundWithin(ctx, i, want, 30*time.Second)
+}
+
+func (f *revocationFixture) waitBoundWithin(ctx context.Context, i int, want bool, timeout time.Duration) error {
+	deadline := time.After(timeout)
 	for {
 		ok, err := f.bound(ctx, i, want)
 		if err != nil || ok {

@@ -81,7 +81,7 @@ func BenchmarkRevocationDuringSync(b *testing.B) {
 		if err := f.setActive(ctx, i, true); err != nil {
 			b.Fatal(err)
 		}
-		if err := f.waitBound(ctx, i, true); err != nil {
+		if err := f.waitBoundWithin(ctx, i, true, 3*time.Minute); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
