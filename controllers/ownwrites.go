@@ -30,10 +30,21 @@ import (
 // revocations they were meant to wait behind.
 type ownWrites struct {
 	mu     sync.Mutex
-	hashes map[string]uint64 // by namespace/name (a ClusterRoleBinding has no namespace)
+	hashes map[string]*recentHashes // by namespace/name (a ClusterRoleBinding has no namespace)
 }
 
-func newOwnWrites() *ownWrites { return &ownWrites{hashes: map[string]uint64{}} }
+// recentWrites is how many writes per object are remembered: under load the watch delivers an
+// object's update after kubescim has written it again, and that echo is still its own.
+const recentWrites = 4
+
+// recentHashes are the subjects hashes of an object's last writes, newest at next-1.
+type recentHashes struct {
+	hashes [recentWrites]uint64
+	next   int
+	n      int
+}
+
+func newOwnWrites() *ownWrites { return &ownWrites{hashes: map[string]*recentHashes{}} }
 
 // wrote notes that o's subjects are about to be written. A nil ownWrites (a reconciler that
 // nobody watches, as in previews) remembers nothing.
@@ -41,9 +52,17 @@ func (w *ownWrites) wrote(o client.Object) {
 	if w == nil {
 		return
 	}
+	key := ownWriteKey(o)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.hashes[ownWriteKey(o)] = subjectsHash(o)
+	r := w.hashes[key]
+	if r == nil {
+		r = &recentHashes{}
+		w.hashes[key] = r
+	}
+	r.hashes[r.next] = subjectsHash(o)
+	r.next = (r.next + 1) % recentWrites
+	r.n = min(r.n+1, recentWrites)
 }
 
 // forget drops o, which is about to be deleted.
@@ -56,15 +75,24 @@ func (w *ownWrites) forget(o client.Object) {
 	delete(w.hashes, ownWriteKey(o))
 }
 
-// isEcho reports whether o holds exactly the subjects kubescim last wrote into it.
+// isEcho reports whether o holds exactly the subjects of one of kubescim's recent writes.
 func (w *ownWrites) isEcho(o client.Object) bool {
 	if w == nil {
 		return false
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	h, ok := w.hashes[ownWriteKey(o)]
-	return ok && h == subjectsHash(o)
+	r := w.hashes[ownWriteKey(o)]
+	if r == nil {
+		return false
+	}
+	h := subjectsHash(o)
+	for i := range r.n {
+		if r.hashes[i] == h {
+			return true
+		}
+	}
+	return false
 }
 
 // driftGrants is true when an update of a managed object added a subject that kubescim did
