@@ -133,8 +133,15 @@ func addControllers(mgr manager.Manager, c *config, restConfig *rest.Config) err
 		}
 	} else {
 		// A hub (or a standalone cluster, with no ScimMembers): mark members that stop reporting.
-		if err := registry.SetupWithManager(mgr); err != nil {
-			return fmt.Errorf("setting up the fleet registry: %w", err)
+		ok, err := registry.Permitted(context.Background(), restConfig)
+		switch {
+		case err != nil || !ok:
+			mgr.GetLogger().Info("The fleet registry is off: this identity may not watch ScimMembers and write their status (RBAC from an older chart)",
+				"error", fmt.Sprint(err))
+		default:
+			if err := registry.SetupWithManager(mgr); err != nil {
+				return fmt.Errorf("setting up the fleet registry: %w", err)
+			}
 		}
 	}
 	if !c.authzWebhookEnabled() {
