@@ -26,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scimv1 "github.com/kubescim/kubescim/api/v1alpha1"
@@ -64,7 +65,7 @@ func checkMirrorGuard(t *testing.T, cluster *devcluster.Cluster) {
 		return &scimv1.ScimUser{
 			ObjectMeta: metav1.ObjectMeta{Name: key.Name, Labels: map[string]string{scimv1.MirroredLabel: "prod-eu"},
 				Annotations: map[string]string{scimv1.ChangedAtAnnotation: time.Now().UTC().Format(time.RFC3339Nano)}},
-			Spec: scimv1.ScimUserSpec{UserName: userName, Active: ptrTo(true)},
+			Spec: scimv1.ScimUserSpec{UserName: userName, Active: ptr.To(true)},
 		}
 	}
 	// The API server loads a new policy within about a second: wait until it refuses an admin
@@ -96,7 +97,7 @@ func checkMirrorGuard(t *testing.T, cluster *devcluster.Cluster) {
 	if err := admin.Get(ctx, key, &u); err != nil {
 		t.Fatal(err)
 	}
-	u.Spec.Active = ptrTo(false)
+	u.Spec.Active = ptr.To(false)
 	expectMirrorForbidden(t, "an admin deactivating a copy", admin.Update(ctx, u.DeepCopy()))
 	stripped := u.DeepCopy()
 	delete(stripped.Labels, scimv1.MirroredLabel)
@@ -152,5 +153,3 @@ func scimClient(t *testing.T, config *rest.Config) client.Client {
 	}
 	return cl
 }
-
-func ptrTo[T any](v T) *T { return &v }

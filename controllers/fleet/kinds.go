@@ -47,14 +47,7 @@ var userKind = kind{
 	name:    "ScimUser",
 	newObj:  func() client.Object { return &scimv1.ScimUser{} },
 	newList: func() client.ObjectList { return &scimv1.ScimUserList{} },
-	items: func(l client.ObjectList) []client.Object {
-		items := l.(*scimv1.ScimUserList).Items
-		out := make([]client.Object, len(items))
-		for i := range items {
-			out[i] = &items[i]
-		}
-		return out
-	},
+	items:   func(l client.ObjectList) []client.Object { return pointers(l.(*scimv1.ScimUserList).Items) },
 	// The member's controllers cache slim users (controllers.SlimUser): the fields access
 	// depends on. Comparing those catches every local edit that could change access.
 	sameSpec: func(a, b client.Object) bool {
@@ -75,14 +68,7 @@ var groupKind = kind{
 	name:    "ScimGroup",
 	newObj:  func() client.Object { return &scimv1.ScimGroup{} },
 	newList: func() client.ObjectList { return &scimv1.ScimGroupList{} },
-	items: func(l client.ObjectList) []client.Object {
-		items := l.(*scimv1.ScimGroupList).Items
-		out := make([]client.Object, len(items))
-		for i := range items {
-			out[i] = &items[i]
-		}
-		return out
-	},
+	items:   func(l client.ObjectList) []client.Object { return pointers(l.(*scimv1.ScimGroupList).Items) },
 	sameSpec: func(a, b client.Object) bool {
 		return equality.Semantic.DeepEqual(a.(*scimv1.ScimGroup).Spec, b.(*scimv1.ScimGroup).Spec)
 	},
@@ -100,14 +86,7 @@ var bindingKind = kind{
 	name:    "ScimGroupBinding",
 	newObj:  func() client.Object { return &scimv1.ScimGroupBinding{} },
 	newList: func() client.ObjectList { return &scimv1.ScimGroupBindingList{} },
-	items: func(l client.ObjectList) []client.Object {
-		items := l.(*scimv1.ScimGroupBindingList).Items
-		out := make([]client.Object, len(items))
-		for i := range items {
-			out[i] = &items[i]
-		}
-		return out
-	},
+	items:   func(l client.ObjectList) []client.Object { return pointers(l.(*scimv1.ScimGroupBindingList).Items) },
 	sameSpec: func(a, b client.Object) bool {
 		return equality.Semantic.DeepEqual(localSpec(a), localSpec(b))
 	},
@@ -132,3 +111,15 @@ func localSpec(b client.Object) scimv1.ScimGroupBindingSpec {
 }
 
 var kinds = []kind{userKind, groupKind, bindingKind}
+
+// pointers returns a list's items as objects, pointing into the list.
+func pointers[T any, PT interface {
+	*T
+	client.Object
+}](items []T) []client.Object {
+	out := make([]client.Object, len(items))
+	for i := range items {
+		out[i] = PT(&items[i])
+	}
+	return out
+}
