@@ -21,12 +21,14 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/kubescim/kubescim/scimserver/schema"
@@ -208,10 +210,15 @@ func isScalar(s string) bool {
 	return err == nil
 }
 
+// isConnectionError reports a request that got no HTTP answer from the API server: refused,
+// reset, timed out, or cut mid-way (EOF, an HTTP/2 connection lost) as when kube-apiserver stops
+// with the request in flight. client-go returns every transport failure as a *url.Error.
 func isConnectionError(err error) bool {
 	var netErr net.Error
 	var opErr *net.OpError
-	return errors.As(err, &opErr) || (errors.As(err, &netErr) && netErr.Timeout())
+	var urlErr *url.Error
+	return errors.As(err, &opErr) || errors.As(err, &urlErr) || (errors.As(err, &netErr) && netErr.Timeout()) ||
+		utilnet.IsProbableEOF(err)
 }
 
 // errorDocument renders a SCIM Error response (RFC 7644 §3.12).

@@ -20,13 +20,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -51,8 +54,15 @@ func TestAPIErrorMapping(t *testing.T) {
 		{"throttled", apierrors.NewTooManyRequests("slow down", 7), http.StatusServiceUnavailable, "", "7"},
 		{"server timeout", apierrors.NewServerTimeout(gr, "update", 2), http.StatusServiceUnavailable, "", "2"},
 		{"unavailable", apierrors.NewServiceUnavailable("etcd down"), http.StatusServiceUnavailable, "", "5"},
+		{"unclassified server error", &apierrors.StatusError{ErrStatus: metav1.Status{
+			Status: metav1.StatusFailure, Code: http.StatusInternalServerError, Reason: metav1.StatusReasonUnknown,
+			Message: "etcdserver: leader changed"}}, http.StatusServiceUnavailable, "", "5"},
 		{"client deadline", fmt.Errorf("updating: %w", context.DeadlineExceeded), http.StatusServiceUnavailable, "", "5"},
 		{"connection refused", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, http.StatusServiceUnavailable, "", "5"},
+		{"connection cut mid-request", &url.Error{Op: "Post", URL: "https://127.0.0.1:6443/apis", Err: io.ErrUnexpectedEOF},
+			http.StatusServiceUnavailable, "", "5"},
+		{"HTTP/2 connection lost", &url.Error{Op: "Post", URL: "https://127.0.0.1:6443/apis", Err: errors.New("http2: client connection lost")},
+			http.StatusServiceUnavailable, "", "5"},
 		{"anything else", errors.New("boom"), http.StatusInternalServerError, "", ""},
 	}
 	for _, tt := range tests {

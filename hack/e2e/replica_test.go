@@ -86,6 +86,9 @@ type replica struct {
 func startReplica(t *testing.T, binary, name, kubeconfig string, extra ...string) *replica {
 	t.Helper()
 	dir := t.TempDir()
+	if keep := os.Getenv("KUBESCIM_E2E_LOG_DIR"); keep != "" { // keep the logs past the test
+		dir = keep
+	}
 	scim, probe, metrics := freeAddr(t), freeAddr(t), freeAddr(t)
 	r := &replica{
 		name: name, scimURL: "http://" + scim + "/scim/v2", probeURL: "http://" + probe, metricURL: "http://" + metrics + "/metrics",
@@ -196,11 +199,21 @@ func (r *replica) logTail() string {
 	if err != nil {
 		return err.Error()
 	}
+	// The errors first: the tail of a long log is the shutdown, the cause is often earlier.
+	var errs []string
+	for line := range strings.Lines(string(data)) {
+		if strings.Contains(line, `"level":"error"`) && !strings.Contains(line, "context canceled") {
+			errs = append(errs, line)
+		}
+	}
+	if len(errs) > 10 {
+		errs = errs[len(errs)-10:]
+	}
 	const max = 6000
 	if len(data) > max {
 		data = data[len(data)-max:]
 	}
-	return string(data)
+	return "errors (last 10):\n" + strings.Join(errs, "") + "tail:\n" + string(data)
 }
 
 // logContains reports whether the replica logged s.
