@@ -41,8 +41,9 @@ import (
 	"github.com/kubescim/kubescim/scimserver"
 )
 
-// shutdownMargin is what a shutdown may take beyond the SCIM drain: stopping the controllers,
-// releasing the Lease, closing the caches.
+// shutdownMargin is what a shutdown may take beyond the SCIM drain at its longest: stopping the
+// controllers, releasing the Lease (two API calls of up to 1.5s each while etcd is away),
+// closing the caches. The chart's terminationGracePeriodSeconds covers drain and margin.
 const shutdownMargin = 5 * time.Second
 
 // run starts one manager with the components c selects until ctx is done. The components share
@@ -101,7 +102,7 @@ func newManager(c *config, restConfig *rest.Config) (manager.Manager, error) {
 		},
 		Metrics:                 metricsserver.Options{BindAddress: c.metricsAddr},
 		HealthProbeBindAddress:  c.probeAddr,
-		GracefulShutdownTimeout: ptr.To(c.scim.ShutdownTimeout + shutdownMargin),
+		GracefulShutdownTimeout: ptr.To(scimserver.MaxDrain(c.scim.ShutdownTimeout) + shutdownMargin),
 		// No controller-runtime leader election: it ends the process when the lease is lost.
 		// The controllers elect their own leader instead (controllers.Elected).
 	})

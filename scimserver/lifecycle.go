@@ -44,6 +44,10 @@ const notReadyRetryAfter = 5 * time.Second
 // abortGrace is how long requests get to write their 503 once the shutdown deadline has passed.
 const abortGrace = 2 * time.Second
 
+// MaxDrain is the longest a drain with the given ShutdownTimeout takes: the requests cut short
+// at the deadline get abortGrace to write their 503.
+func MaxDrain(shutdownTimeout time.Duration) time.Duration { return shutdownTimeout + abortGrace }
+
 // waitLogInterval is how often a server still waiting for its token Secret says so.
 const waitLogInterval = 30 * time.Second
 

@@ -119,9 +119,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*
-terminationGracePeriodSeconds: the SCIM drain (--shutdown-timeout, the delay included), the
-manager's 5s margin to stop the controllers and release the Lease, and 5s to spare, so the kubelet
-never SIGKILLs a replica that is still draining.
+terminationGracePeriodSeconds: the SCIM drain (--shutdown-timeout, the delay included, then 2s
+for the requests cut short to get their 503), the manager's 5s margin to stop the controllers and
+release the Lease, and 3s to spare, so the kubelet never SIGKILLs a replica that is still draining.
 */}}
 {{- define "kubescim.terminationGracePeriodSeconds" -}}
 {{- if ge (int .Values.shutdown.delaySeconds) (int .Values.shutdown.timeoutSeconds) }}
