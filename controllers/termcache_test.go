@@ -32,7 +32,11 @@ type countingInformer struct {
 	handlers       map[toolscache.ResourceEventHandlerRegistration]bool
 }
 
-type handle struct{ n int }
+// handle is a registration; only HasSynced is called.
+type handle struct {
+	toolscache.ResourceEventHandlerRegistration
+	n int
+}
 
 func (h *handle) HasSynced() bool { return true }
 
