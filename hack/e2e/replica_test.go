@@ -200,21 +200,19 @@ func (r *replica) logTail() string {
 		return err.Error()
 	}
 	// The errors first: the tail of a long log is the shutdown, the cause is often earlier.
+	// Probe lines fill a tail and say nothing the test does not know.
 	var errs []string
+	var rest strings.Builder
 	for line := range strings.Lines(string(data)) {
 		if strings.Contains(line, `"level":"error"`) && !strings.Contains(line, "context canceled") {
 			errs = append(errs, line)
 		}
-	}
-	if len(errs) > 10 {
-		errs = errs[len(errs)-10:]
-	}
-	// Probe lines fill a tail and say nothing the test does not know.
-	var rest strings.Builder
-	for line := range strings.Lines(string(data)) {
 		if !strings.Contains(line, "controller-runtime.healthz") {
 			rest.WriteString(line)
 		}
+	}
+	if len(errs) > 10 {
+		errs = errs[len(errs)-10:]
 	}
 	tail := rest.String()
 	const max = 8000
