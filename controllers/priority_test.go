@@ -178,3 +178,59 @@ func TestRevocationsGoFirst(t *testing.T) {
 		t.Fatalf("queue holds %d requests after the revocations, want the 50 grants", q.Len())
 	}
 }
+
+func TestRevokingFirst(t *testing.T) {
+	rb := func(names ...string) client.Object {
+		o := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "kubescim-b"}}
+		for _, n := range names {
+			o.Subjects = append(o.Subjects, rbacv1.Subject{Kind: rbacv1.UserKind, Name: n})
+		}
+		return o
+	}
+	existing := func(o client.Object) map[string]client.Object { return map[string]client.Object{o.GetName(): o} }
+	plans := []unitPlan{
+		{unit: "grants", desired: []client.Object{rb("ada", "bob")}, existing: existing(rb("ada"))},
+		{unit: "new", desired: []client.Object{rb("ada")}},
+		{unit: "revokes", desired: []client.Object{rb("ada")}, existing: existing(rb("ada", "eve"))},
+		{unit: "unchanged", desired: []client.Object{rb("ada")}, existing: existing(rb("ada"))},
+		{unit: "pruned", existing: existing(rb("eve"))},
+		{unit: "swaps", desired: []client.Object{rb("bob")}, existing: existing(rb("eve"))},
+	}
+	order, revokes := revokingFirst(plans)
+	var got []string
+	for _, i := range order {
+		got = append(got, fmt.Sprintf("%s=%t", plans[i].unit, revokes[i]))
+	}
+	want := "[revokes=true pruned=true swaps=true grants=false new=false unchanged=false]"
+	if fmt.Sprint(got) != want {
+		t.Fatalf("order = %v, want %s", got, want)
+	}
+}
+
+func TestWriteGate(t *testing.T) {
+	g := newWriteGate()
+	var leaves []func()
+	for range grantWriteSlots {
+		leaves = append(leaves, g.enter(false))
+	}
+	entered := make(chan struct{})
+	go func() {
+		leave := g.enter(false)
+		close(entered)
+		leave()
+	}()
+	// A revoking write passes while every grant slot is taken.
+	g.enter(true)()
+	select {
+	case <-entered:
+		t.Fatal("a grant entered while every slot was taken")
+	default:
+	}
+	leaves[0]()
+	<-entered
+	for _, leave := range leaves[1:] {
+		leave()
+	}
+	var none writeGate
+	none.enter(false)()
+}

@@ -60,6 +60,7 @@ type ScimGroupBindingReconciler struct {
 	tallies  *tallies
 	written  *ownWrites         // what was last written, to tell echoes from drift
 	clock    clock.PassiveClock // nil: the real clock; tests move time with a fake one
+	gate     writeGate          // bounds grant-only writes (priority.go); nil: no bound
 }
 
 // +kubebuilder:rbac:groups=scim.kubescim.io,resources=scimgroupbindings,verbs=get;list;watch;update;patch
@@ -294,16 +295,21 @@ func planUnits(b *scimv1.ScimGroupBinding, grants []unitGrant, existing map[stri
 	return plans
 }
 
-// writeUnits writes the planned units, at most writeParallelism at a time, and returns one
+// writeUnits writes the planned units, at most writeParallelism at a time, those that take a
+// subject away first and those that only grant through the gate (priority.go), and returns one
 // result per plan, in plan order. Each write fills only its own result, so nothing is shared.
 func (r *ScimGroupBindingReconciler) writeUnits(ctx context.Context, plans []unitPlan) []unitResult {
 	results := make([]unitResult, len(plans))
 	sem := make(chan struct{}, writeParallelism)
 	var wg sync.WaitGroup
-	for i, p := range plans {
+	order, revokes := revokingFirst(plans)
+	for _, i := range order {
+		p := plans[i]
 		sem <- struct{}{}
+		leave := r.gate.enter(revokes[i])
 		wg.Go(func() {
 			defer func() { <-sem }()
+			defer leave()
 			now, err := r.convergeUnit(ctx, p.desired, p.existing)
 			if err != nil {
 				now, err = r.withdraw(ctx, now, p.desired, err)

@@ -143,7 +143,7 @@ func (c *Controllers) build(src cache.Cache, tally *tallies) ([]controller.Contr
 	fan := fanout{reader: reader, members: members}
 
 	bindings := &ScimGroupBindingReconciler{reader: reader, live: mgr.GetAPIReader(), writer: mgr.GetClient(), opts: opts, members: members,
-		audit: audit, recorder: recorder, tallies: tally, written: newOwnWrites()}
+		audit: audit, recorder: recorder, tallies: tally, written: newOwnWrites(), gate: newWriteGate()}
 	userEvents := enqueueRevocationsFirst(fan.userToBindings, specChanged, userRevokes)
 	mapDelete := userEvents.DeleteFunc
 	userEvents.DeleteFunc = func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
