@@ -50,9 +50,9 @@ type writeGate chan struct{}
 
 func newWriteGate() writeGate { return make(writeGate, grantWriteSlots) }
 
-// enter waits for a slot when the write only grants, and returns what gives the slot back.
-func (g writeGate) enter(revokes bool) (leave func()) {
-	if g == nil || revokes {
+// enter waits for a slot when wait is set, and returns what gives the slot back.
+func (g writeGate) enter(wait bool) (leave func()) {
+	if g == nil || !wait {
 		return func() {}
 	}
 	g <- struct{}{}
@@ -73,20 +73,23 @@ func revokingFirst(plans []unitPlan) (order []int, revokes []bool) {
 
 // removesSubject is true when the unit holds a subject its desired objects do not.
 func (p unitPlan) removesSubject() bool {
-	wanted := map[string]bool{}
-	for _, d := range p.desired {
-		for _, s := range subjectsOf(d) {
-			wanted[subjectKey(s)] = true
-		}
-	}
+	wanted := subjectKeys(p.desired)
 	for _, o := range p.existing {
-		for _, s := range subjectsOf(o) {
-			if !wanted[subjectKey(s)] {
-				return true
-			}
+		if holdsUnwanted(o, wanted) {
+			return true
 		}
 	}
 	return false
+}
+
+// writes is true when converging the unit calls the API server; a unit in step takes no slot.
+func (p unitPlan) writes() bool {
+	for _, d := range p.desired {
+		if e := p.existing[d.GetName()]; e == nil || !inSync(e, d) {
+			return true
+		}
+	}
+	return len(p.existing) > len(p.desired)
 }
 
 // revocationPriority ranks a request caused by a change that can take access away.

@@ -181,7 +181,8 @@ func TestRevocationsGoFirst(t *testing.T) {
 
 func TestRevokingFirst(t *testing.T) {
 	rb := func(names ...string) client.Object {
-		o := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "kubescim-b"}}
+		o := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "kubescim-b",
+			OwnerReferences: []metav1.OwnerReference{{UID: "b", Controller: ptr.To(true)}}}}
 		for _, n := range names {
 			o.Subjects = append(o.Subjects, rbacv1.Subject{Kind: rbacv1.UserKind, Name: n})
 		}
@@ -205,22 +206,27 @@ func TestRevokingFirst(t *testing.T) {
 	if fmt.Sprint(got) != want {
 		t.Fatalf("order = %v, want %s", got, want)
 	}
+	for i, want := range []bool{true, true, true, false, true, true} {
+		if got := plans[i].writes(); got != want {
+			t.Errorf("%s: writes() = %t, want %t", plans[i].unit, got, want)
+		}
+	}
 }
 
 func TestWriteGate(t *testing.T) {
 	g := newWriteGate()
 	var leaves []func()
 	for range grantWriteSlots {
-		leaves = append(leaves, g.enter(false))
+		leaves = append(leaves, g.enter(true))
 	}
 	entered := make(chan struct{})
 	go func() {
-		leave := g.enter(false)
+		leave := g.enter(true)
 		close(entered)
 		leave()
 	}()
 	// A revoking write passes while every grant slot is taken.
-	g.enter(true)()
+	g.enter(false)()
 	select {
 	case <-entered:
 		t.Fatal("a grant entered while every slot was taken")
@@ -232,5 +238,5 @@ func TestWriteGate(t *testing.T) {
 		leave()
 	}
 	var none writeGate
-	none.enter(false)()
+	none.enter(true)()
 }

@@ -306,7 +306,7 @@ func (r *ScimGroupBindingReconciler) writeUnits(ctx context.Context, plans []uni
 	for _, i := range order {
 		p := plans[i]
 		sem <- struct{}{}
-		leave := r.gate.enter(revokes[i])
+		leave := r.gate.enter(!revokes[i] && p.writes())
 		wg.Go(func() {
 			defer func() { <-sem }()
 			defer leave()
@@ -393,16 +393,11 @@ func (r *ScimGroupBindingReconciler) convergeUnit(ctx context.Context, desired [
 // stay, so one failed grant does not take access from everyone else. withdraw returns what the
 // unit holds afterwards, and failure joined with any delete error.
 func (r *ScimGroupBindingReconciler) withdraw(ctx context.Context, now, desired []client.Object, failure error) ([]client.Object, error) {
-	wanted := map[string]bool{}
-	for _, d := range desired {
-		for _, s := range subjectsOf(d) {
-			wanted[subjectKey(s)] = true
-		}
-	}
+	wanted := subjectKeys(desired)
 	errs := []error{failure}
 	kept := make([]client.Object, 0, len(now))
 	for _, o := range now {
-		if !slices.ContainsFunc(subjectsOf(o), func(s rbacv1.Subject) bool { return !wanted[subjectKey(s)] }) {
+		if !holdsUnwanted(o, wanted) {
 			kept = append(kept, o)
 			continue
 		}
@@ -412,6 +407,22 @@ func (r *ScimGroupBindingReconciler) withdraw(ctx context.Context, now, desired 
 		}
 	}
 	return kept, errors.Join(errs...)
+}
+
+// subjectKeys returns the keys of the subjects objs hold.
+func subjectKeys(objs []client.Object) map[string]bool {
+	keys := map[string]bool{}
+	for _, o := range objs {
+		for _, s := range subjectsOf(o) {
+			keys[subjectKey(s)] = true
+		}
+	}
+	return keys
+}
+
+// holdsUnwanted is true when o holds a subject that is not in wanted.
+func holdsUnwanted(o client.Object, wanted map[string]bool) bool {
+	return slices.ContainsFunc(subjectsOf(o), func(s rbacv1.Subject) bool { return !wanted[subjectKey(s)] })
 }
 
 // deleteManaged deletes o unless it was replaced meanwhile (the UID precondition).
